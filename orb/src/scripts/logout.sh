@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2034,SC2153 # globals shared with the eval-ed helper scripts
+# logout: for every login session of this job, docker logout, revoke the lease, revoke the
+# Vault token (which also kills its leases), and remove the state. Never fails the job.
+set -uo pipefail
+umask 077
+eval "$SCRIPT_UTILS"
+eval "$SCRIPT_HTTP"
+
+VDL_STATE_DIR=$(vdl_state_dir)
+shopt -s nullglob
+VDL_SESSIONS=("$VDL_STATE_DIR"/session.??????)
+if [ "${#VDL_SESSIONS[@]}" -eq 0 ]; then
+  vdl_note "nothing to clean up (no login state in $VDL_STATE_DIR)."
+  exit 0
+fi
+if [ -L "$VDL_STATE_DIR" ] || [ ! -O "$VDL_STATE_DIR" ]; then
+  vdl_warn "state directory $VDL_STATE_DIR is not owned by this user; not trusting it. Leases expire on their own."
+  exit 0
+fi
+VDL_RETRIES=${PARAM_RETRIES:-2}
+[[ $VDL_RETRIES =~ ^[0-9]+$ ]] || VDL_RETRIES=2
+VDL_TIMEOUT=${PARAM_TIMEOUT:-30}
+[[ $VDL_TIMEOUT =~ ^[0-9]+$ ]] || VDL_TIMEOUT=30
+VDL_DEADLINE=$((SECONDS + VDL_TIMEOUT))
+VDL_WORK=$(mktemp -d)
+trap 'rm -rf "$VDL_WORK"' EXIT
+VDL_TOOLS=$( (vdl_require_tools && printf '%s' "$VDL_JSON") 2>&1) && VDL_JSON=$VDL_TOOLS || VDL_JSON=""
+
+# vdl_cleanup_session STATE_FILE: prints warnings, never exits.
+vdl_cleanup_session() {
+  local state=$1 registry config lease expires token ns auth_ns revoked=false
+  registry=$(vdl_state_get "$state" registry)
+  config=$(vdl_state_get "$state" docker_config)
+  lease=$(vdl_state_get "$state" lease_id)
+  expires=$(vdl_state_get "$state" expires_at)
+  ns=$(vdl_state_get "$state" namespace)
+  auth_ns=$(vdl_state_get "$state" auth_namespace)
+  VDL_ADDR=$(vdl_state_get "$state" vault_addr)
+  VDL_CA_FILE=$(vdl_state_get "$state" ca_file)
+  VDL_SKIP_VERIFY=$(vdl_state_get "$state" skip_verify)
+  local later="the credential stays valid until its lease expires${expires:+ at $expires}"
+
+  if [ -n "$config" ]; then
+    if DOCKER_CONFIG=$config docker logout ${registry:+"$registry"} >"$VDL_WORK/docker.out" 2>&1; then
+      vdl_note "Logged out of ${registry:-Docker Hub}."
+    else
+      vdl_warn "docker logout of ${registry:-Docker Hub} failed: $(tr '\n' ' ' <"$VDL_WORK/docker.out")"
+    fi
+  fi
+
+  token=$(vdl_state_get "$state" vault_token)
+  if [ -z "$token" ]; then
+    vdl_note "login had not obtained a Vault token; nothing to revoke."
+    return 0
+  fi
+  if [ -z "$VDL_JSON" ]; then
+    vdl_warn "cannot revoke: $VDL_TOOLS; $later."
+    return 0
+  fi
+  VDL_TOKEN_HEADER=$VDL_WORK/token.header
+  printf 'X-Vault-Token: %s\n' "$token" >"$VDL_TOKEN_HEADER"
+  unset token
+
+  # Request 1 of 2. The default policy does not grant it: a 403 is expected and harmless,
+  # because revoke-self below revokes every lease the token created.
+  if [ -n "$lease" ]; then
+    VDL_LEASE=$lease
+    vdl_json_obj lease_id VDL_LEASE >"$VDL_WORK/revoke.json"
+    vdl_vault PUT sys/leases/revoke "$ns" "$VDL_WORK/revoke.json"
+    case "$VDL_STATUS" in
+      2??) revoked=true ;;
+      403) ;;
+      *) vdl_warn "revoking lease $lease failed: $(vdl_vault_problem)." ;;
+    esac
+  fi
+  # Request 2 of 2.
+  vdl_vault POST auth/token/revoke-self "$auth_ns"
+  case "$VDL_STATUS" in
+    2??) vdl_note "Revoked the Vault token${lease:+ and lease $lease}." ;;
+    403)
+      if [ "$revoked" = true ]; then
+        vdl_note "Revoked lease $lease; the Vault token had already expired or been revoked."
+      else
+        vdl_warn "the Vault token was already invalid (HTTP 403), so its lease could not be revoked here; $later."
+      fi
+      ;;
+    *) vdl_warn "revoking the Vault token failed: $(vdl_vault_problem); $later." ;;
+  esac
+  rm -f "$VDL_TOKEN_HEADER"
+}
+
+for VDL_SESSION in "${VDL_SESSIONS[@]}"; do
+  vdl_cleanup_session "$VDL_SESSION" || true
+  rm -f "$VDL_SESSION" "$VDL_SESSION.ca.pem"
+done
+rmdir "$VDL_STATE_DIR" 2>/dev/null || true
+exit 0

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Input validation, the same rules as the GitHub Action: every rejection names the parameter
+# and the accepted form, before anything talks to Vault.
+
+VDL_PATH_FORM="a Vault path such as my-name or team/my-name (no '..', no leading '/', no '?', '#', whitespace or control characters)"
+
+# vdl_check_path PARAM VALUE: mounts, role, account and paths.
+vdl_check_path() {
+  local name=$1 value=$2 why=""
+  if [ -z "$value" ]; then
+    why="it is empty"
+  elif [[ $value == *..* ]]; then
+    why="it contains '..'"
+  elif [[ $value == /* ]]; then
+    why="it starts with '/'"
+  elif [[ $value == *[?#]* ]]; then
+    why="it contains '?' or '#'"
+  elif [[ $value =~ [[:space:][:cntrl:]] ]]; then
+    why="it contains whitespace or a control character"
+  fi
+  [ -z "$why" ] || vdl_fail "parameter '$name' is invalid: $why. Accepted: $VDL_PATH_FORM."
+}
+
+vdl_check_url() {
+  local name=$1 value=$2
+  [ -n "$value" ] || vdl_fail "parameter '$name' is empty and VAULT_ADDR is not set. Accepted: an http(s) URL such as https://vault.example.com:8200."
+  if ! [[ $value =~ ^https?://[^/?#[:space:][:cntrl:]]+(/[^?#[:space:][:cntrl:]]*)?$ ]]; then
+    vdl_fail "parameter '$name' is invalid: '$value' is not an http(s) URL. Accepted: an http(s) URL such as https://vault.example.com:8200."
+  fi
+}
+
+vdl_check_scope() {
+  case "$2" in
+    read | write | admin | public_read) ;;
+    *) vdl_fail "parameter '$1' is invalid: '$2'. Accepted: one of read, write, admin, public_read." ;;
+  esac
+}
+
+vdl_check_label() {
+  if [ "${#2}" -gt 100 ]; then
+    vdl_fail "parameter '$1' is invalid: it is ${#2} characters long. Accepted: at most 100 characters."
+  fi
+  if [[ $2 =~ [[:cntrl:]] ]]; then
+    vdl_fail "parameter '$1' is invalid: it contains a control character. Accepted: printable text, at most 100 characters."
+  fi
+}
+
+# vdl_check_int PARAM VALUE MIN MAX
+vdl_check_int() {
+  if ! [[ $2 =~ ^[0-9]+$ ]] || [ "$2" -lt "$3" ] || [ "$2" -gt "$4" ]; then
+    vdl_fail "parameter '$1' is invalid: '$2'. Accepted: a whole number from $3 to $4."
+  fi
+}
+
+vdl_check_registry() {
+  if [ -n "$2" ] && ! [[ $2 =~ ^(https?://)?[A-Za-z0-9._-]+(:[0-9]+)?(/[A-Za-z0-9._/-]*)?$ ]]; then
+    vdl_fail "parameter '$1' is invalid: '$2'. Accepted: a registry host such as registry.example.com or 127.0.0.1:5000, or empty for Docker Hub."
+  fi
+}
