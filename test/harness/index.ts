@@ -1,0 +1,137 @@
+// startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller.
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Account, startEngine } from './engine.js';
+import { startHub } from './hub.js';
+import { startIssuer } from './issuer.js';
+import { configureBao, startBao } from './openbao.js';
+import { freePort } from './procs.js';
+import { startRegistry } from './registry.js';
+import type { Fixtures, StartOptions, TestEnv } from './types.js';
+
+export type * from './types.js';
+
+export const fixtures: Fixtures = {
+  githubMount: 'github',
+  circleciMount: 'circleci',
+  gitlabMount: 'gitlab',
+  buildkiteMount: 'buildkite',
+  audience: 'vault-docker-login',
+  github: {
+    owner: 'acme',
+    repository: 'acme/widgets',
+    ref: 'refs/heads/main',
+    role: 'gh-push',
+    roleOtherRef: 'gh-release',
+    roleNoCreate: 'gh-read-only',
+    roleCanRevoke: 'gh-can-revoke',
+  },
+  circleci: {
+    orgId: '6f2e0c4e-1d2b-4c7a-9f51-0a8e3c5b7d11',
+    projectId: 'c1a7d3e9-58b2-4f06-8d4c-2e9b7a61f0c3',
+    role: 'cci-build',
+    roleCanRevoke: 'cci-can-revoke',
+  },
+  gitlab: { projectPath: 'acme/widgets', role: 'gl-build' },
+  buildkite: { organization: 'acme', pipeline: 'widgets', role: 'bk-build' },
+  engineMount: 'dockerhub',
+  account: 'acmebot',
+  accountNoAdmin: 'acmereader',
+  kvMount: 'secret',
+  kvPath: 'registry/static',
+  kvUsername: 'static-ci',
+};
+
+const secret = () => randomBytes(24).toString('base64url');
+const b64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
+
+export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
+  const fx = fixtures;
+  const tmpDir = await mkdtemp(join(tmpdir(), 'vdl-env-'));
+  const removeTmp = () => rmSync(tmpDir, { recursive: true, force: true });
+  process.once('exit', removeTmp);
+  const closers: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    await Promise.allSettled(closers.reverse().map((c) => c()));
+    closers.length = 0;
+    await rm(tmpDir, { recursive: true, force: true });
+    process.off('exit', removeTmp);
+  };
+
+  try {
+    const kvPassword = secret();
+    const accounts = new Map<string, Account>([
+      [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
+      [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
+    ]);
+    const [issuerPort, hubPort, enginePort] = await Promise.all([
+      freePort(),
+      freePort(),
+      freePort(),
+    ]);
+    const issuer = await startIssuer(fx, issuerPort ?? 0);
+    closers.push(issuer.close);
+    const started = <T extends { close(): Promise<void> }>(s: T) => {
+      closers.push(() => s.close());
+      return s;
+    };
+    const [bao, registry] = await Promise.all([
+      startBao(tmpDir).then(started),
+      startRegistry(join(tmpDir, 'registry'), {
+        username: fx.kvUsername,
+        password: kvPassword,
+      }).then(started),
+    ]);
+    await configureBao(bao, fx, issuer.url, kvPassword);
+    const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
+    const hub = await startHub(passwords, registry, hubPort ?? 0);
+    closers.push(hub.close);
+    const engine = await startEngine({
+      baoPort: bao.port,
+      hubUrl: hub.url,
+      mount: fx.engineMount,
+      accounts,
+      port: enginePort ?? 0,
+    });
+    closers.push(engine.close);
+    if (options.leaseTtl !== undefined) engine.setLeaseTtl(options.leaseTtl);
+
+    return {
+      vaultAddr: engine.url,
+      baoAddr: bao.addr,
+      rootToken: bao.rootToken,
+      issuer,
+      engine,
+      hub,
+      registry,
+      fixtures: fx,
+      secrets: () => {
+        const hubTokens = hub.issued();
+        return [
+          ...issuer.minted(),
+          ...engine.vaultTokens(),
+          bao.rootToken,
+          kvPassword,
+          b64(fx.kvUsername, kvPassword),
+          ...hubTokens.map((t) => t.token),
+          ...hubTokens.map((t) => b64(t.username, t.token)),
+        ];
+      },
+      async vaultTokenAlive(token) {
+        const r = await fetch(`${bao.addr}/v1/auth/token/lookup-self`, {
+          headers: { 'X-Vault-Token': token },
+        });
+        await r.body?.cancel();
+        return r.status === 200;
+      },
+      tmpDir,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,129 @@
+// Child processes of the harness: every one carries the run marker (so global teardown can find
+// leftovers) and is killed on stop and on process exit.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+
+/** Set by global-setup for the whole vitest run; inherited by the workers. */
+export const RUN_ENV = 'VDL_HARNESS_RUN';
+/** Carried only by processes the harness spawns: `<RUN_ENV>=<run id>` in their environment. */
+export const CHILD_ENV = 'VDL_HARNESS_CHILD';
+
+function runId(): string {
+  if (!process.env[RUN_ENV]) process.env[RUN_ENV] = `local-${randomBytes(6).toString('hex')}`;
+  return process.env[RUN_ENV];
+}
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+export interface Spawned {
+  child: ChildProcess;
+  /** Combined stdout+stderr so far, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts a long-running service process. */
+export function startProcess(
+  cmd: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Spawned {
+  const child = spawn(cmd, args, {
+    env: { ...env, [CHILD_ENV]: runId() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let out = '';
+  const keep = (b: Buffer) => {
+    out = (out + b.toString()).slice(-8000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.once('exit', () => live.delete(child));
+  child.once('error', (err) => {
+    out += `\n${err.message}`;
+  });
+  return {
+    child,
+    output: () => out,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv). */
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.once('error', (err) => {
+      live.delete(child);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      live.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A port that was free a moment ago on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns true, or throws naming `what` with the process output. */
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean>,
+  proc?: Spawned,
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc && proc.child.exitCode !== null) break;
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`${what} did not become ready.${proc ? `\nOutput:\n${proc.output()}` : ''}`);
+}
