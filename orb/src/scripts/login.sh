@@ -11,6 +11,10 @@ eval "$SCRIPT_OIDC"
 eval "$SCRIPT_HINTS"
 
 vdl_require_tools
+for VDL_P in URL NAMESPACE AUTH_NAMESPACE AUTH_MOUNT ROLE AUDIENCE ENGINE_MOUNT ACCOUNT SECRET_PATH LABEL REGISTRY CA_CERTIFICATE; do
+  VDL_V=PARAM_$VDL_P
+  printf -v "$VDL_V" '%s' "$(vdl_param "${!VDL_V:-}")"
+done
 VDL_WORK=$(mktemp -d)
 trap 'rm -rf "$VDL_WORK"' EXIT
 

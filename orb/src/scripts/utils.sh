@@ -9,6 +9,16 @@ vdl_fail() {
   exit 1
 }
 
+# vdl_param VALUE: a value written as $NAME or ${NAME} reads that environment variable, because
+# CircleCI passes parameters literally (project and context variables are not expanded).
+vdl_param() {
+  if [[ $1 =~ ^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$ ]]; then
+    printf '%s' "${!BASH_REMATCH[1]:-}"
+  else
+    printf '%s' "$1"
+  fi
+}
+
 # Picks the JSON tool once: jq, else python3.
 vdl_require_tools() {
   command -v curl >/dev/null 2>&1 ||
@@ -25,7 +35,7 @@ vdl_require_tools() {
 # vdl_json_get PATH...: prints the first non-empty value at a dotted path of the JSON on stdin.
 vdl_json_get() {
   if [ "$VDL_JSON" = jq ]; then
-    jq -r '. as $doc | first($ARGS.positional[] | (try ($doc | getpath(split("."))) catch null)
+    jq -r '. as $doc | first($ARGS.positional[] | (split(".") as $p | try ($doc | getpath($p)) catch null)
       | select(. != null and . != "") | if type == "string" then . else tojson end) // empty' \
       --args "$@" 2>/dev/null || true
   else
