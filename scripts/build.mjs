@@ -1,0 +1,47 @@
+// Bundles the Action's main and post steps with ncc into dist/ (committed; CI checks it is fresh).
+// Deterministic: no source maps, no timestamps, no absolute paths; each bundle must stay <= 400 KB.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ncc from '@vercel/ncc';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const LIMIT = 400 * 1024;
+
+// @actions/core imports @actions/http-client (and with it undici 6, ~450 KB) only for
+// getIDToken, which we do not call: src/github/identity.ts fetches the token with our own
+// undici client. Mapping the package to an inert builtin keeps it out; nothing reads from it.
+const externals = {
+  '@actions/http-client': 'node:http',
+  '@actions/http-client/lib/auth.js': 'node:http',
+  '../web/fetch/body.js': 'node:http',
+  '../llhttp/llhttp_simd-wasm.js': 'node:http',
+};
+
+let failed = false;
+for (const step of ['main', 'post']) {
+  const entry = join(root, 'src', 'github', 'entry', `${step}.ts`);
+  const { code } = await ncc(entry, {
+    minify: true,
+    quiet: true,
+    sourceMap: false,
+    externals,
+    target: 'es2022',
+  });
+  const out = join(root, 'dist', step, 'index.js');
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, code);
+  const kb = (Buffer.byteLength(code) / 1024).toFixed(1);
+  console.log(`${relative(root, out)}: ${kb} KB`);
+  if (Buffer.byteLength(code) > LIMIT) {
+    console.error(`${relative(root, out)} is over the 400 KB budget.`);
+    failed = true;
+  }
+  if (code.includes(root)) {
+    console.error(`${relative(root, out)} contains an absolute path of this machine.`);
+    failed = true;
+  }
+}
+// The bundles are ES modules whatever the surrounding package says.
+writeFileSync(join(root, 'dist', 'package.json'), '{ "type": "module" }\n');
+if (failed) process.exit(1);

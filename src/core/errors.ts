@@ -1,0 +1,62 @@
+// Typed errors. Every one carries a hint that says what to change; adapters print both.
+
+export type ErrorKind =
+  | 'config'
+  | 'identity'
+  | 'vault-login'
+  | 'vault-permission'
+  | 'vault'
+  | 'engine'
+  | 'timeout'
+  | 'network'
+  | 'credential'
+  | 'docker';
+
+export class VdlError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'VdlError';
+  }
+}
+
+/** A bad input: names the input and the accepted form. */
+export class ConfigError extends VdlError {
+  constructor(
+    readonly input: string,
+    message: string,
+  ) {
+    super('config', `Input "${input}": ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** An answer from Vault that is not a success, after retries. */
+export class VaultHttpError extends VdlError {
+  /** The `Retry-After` header of the last answer, for the retry loop. */
+  retryAfter?: string;
+  constructor(
+    readonly status: number,
+    readonly path: string,
+    readonly errors: string[],
+    kind: ErrorKind = 'vault',
+    hint?: string,
+    message?: string,
+  ) {
+    super(
+      kind,
+      message ?? `Vault answered ${status} on ${path}: ${errors.join('; ') || '(no details)'}`,
+      hint,
+    );
+    this.name = 'VaultHttpError';
+  }
+}
+
+/** The full message for a log line: message, then the hint. */
+export function describe(err: unknown): string {
+  if (err instanceof VdlError) return err.hint ? `${err.message}\n${err.hint}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,105 @@
+// JSON over HTTP on undici: TLS options, proxies from HTTPS_PROXY/NO_PROXY, a per-call time limit.
+import { readFileSync } from 'node:fs';
+import type { Dispatcher } from 'undici';
+import request from 'undici/lib/api/api-request.js';
+import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
+import type { TlsConfig } from './config.js';
+import { VdlError } from './errors.js';
+import { parseRetryAfter, type Verdict } from './retry.js';
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+  text: string;
+}
+
+function read(input: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new VdlError('config', `Cannot read ${input} file ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** A dispatcher honouring HTTP(S)_PROXY / NO_PROXY, with the TLS settings for the target. */
+export function createDispatcher(tls?: TlsConfig): Dispatcher {
+  const connect = {
+    ca: tls?.ca ?? (tls?.caFile ? read('VAULT_CACERT', tls.caFile) : undefined),
+    cert: tls?.cert ?? (tls?.certFile ? read('VAULT_CLIENT_CERT', tls.certFile) : undefined),
+    key: tls?.key ?? (tls?.keyFile ? read('VAULT_CLIENT_KEY', tls.keyFile) : undefined),
+    rejectUnauthorized: !tls?.skipVerify,
+  };
+  // requestTls covers the tunnelled connection when a proxy is in use.
+  return new EnvHttpProxyAgent({ connect, requestTls: connect });
+}
+
+/** Thrown when no answer arrived in time; never retried because the budget is spent. */
+export class HttpTimeoutError extends VdlError {
+  constructor(url: string, ms: number) {
+    super('timeout', `No answer from ${url} within ${Math.round(ms / 100) / 10} s.`);
+  }
+}
+
+export async function httpJson(
+  dispatcher: Dispatcher,
+  opts: {
+    method: string;
+    url: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    timeoutMs: number;
+  },
+): Promise<HttpAnswer> {
+  const u = new URL(opts.url);
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  try {
+    const res = await request.call(dispatcher, {
+      origin: u.origin,
+      path: u.pathname + u.search,
+      method: opts.method as Dispatcher.HttpMethod,
+      headers: {
+        accept: 'application/json',
+        ...(opts.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+      signal,
+    });
+    const text = await res.body.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      body = undefined;
+    }
+    return { status: res.statusCode, headers: res.headers, body, text };
+  } catch (err) {
+    if (signal.aborted) throw new HttpTimeoutError(`${u.origin}${u.pathname}`, opts.timeoutMs);
+    throw new VdlError(
+      'network',
+      `Cannot reach ${u.origin}${u.pathname}: ${describeNetworkError(err)}`,
+    );
+  }
+}
+
+function describeNetworkError(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return [e.code ?? e.cause?.code, e.message ?? e.cause?.message].filter(Boolean).join(' ');
+}
+
+/** Vault's own client retries these: 412 (standby behind), 429, and 5xx except 501. */
+export function retryableStatus(status: number): boolean {
+  return status === 412 || status === 429 || (status >= 500 && status !== 501);
+}
+
+/** Retry verdict for errors thrown by httpJson or carrying a `status` and `retryAfter`. */
+export function judgeHttp(err: unknown): Verdict {
+  if (err instanceof HttpTimeoutError) return { retry: false };
+  if (err instanceof VdlError && err.kind === 'network') return { retry: true };
+  const e = err as { status?: number; retryAfter?: string };
+  if (typeof e?.status === 'number' && retryableStatus(e.status)) {
+    return { retry: true, retryAfterMs: parseRetryAfter(e.retryAfter, Date.now()) };
+  }
+  return { retry: false };
+}

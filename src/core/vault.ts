@@ -1,0 +1,123 @@
+// The few Vault calls we make, each retried under one deadline; errors keep Vault's own texts.
+import type { Dispatcher } from 'undici';
+import { VaultHttpError } from './errors.js';
+import { httpJson, judgeHttp } from './http.js';
+import { type Clock, systemClock, withRetry } from './retry.js';
+
+export interface VaultAuth {
+  token: string;
+  accessor?: string;
+  policies: string[];
+  leaseDuration: number;
+}
+
+export interface VaultOptions {
+  url: string;
+  dispatcher: Dispatcher;
+  retries: number;
+  /** Epoch ms by which every call must be done. */
+  deadline: number;
+  clock?: Clock;
+  onRetry?: (what: string, waitMs: number, attempt: number) => void;
+}
+
+interface Call {
+  method: 'GET' | 'POST' | 'PUT';
+  path: string;
+  token?: string;
+  namespace?: string;
+  body?: unknown;
+}
+
+function errorsOf(body: unknown): string[] {
+  const errs = (body as { errors?: unknown } | undefined)?.errors;
+  return Array.isArray(errs) ? errs.map(String) : [];
+}
+
+export class VaultClient {
+  constructor(readonly opts: VaultOptions) {}
+
+  /** Returns the parsed body of a 2xx answer; throws VaultHttpError otherwise. */
+  async call(c: Call): Promise<unknown> {
+    const headers: Record<string, string> = { 'x-vault-request': 'true' };
+    if (c.token) headers['x-vault-token'] = c.token;
+    if (c.namespace) headers['x-vault-namespace'] = c.namespace;
+    const clock = this.opts.clock ?? systemClock;
+    return withRetry(
+      async (remainingMs) => {
+        const res = await httpJson(this.opts.dispatcher, {
+          method: c.method,
+          url: `${this.opts.url}/v1/${c.path}`,
+          headers,
+          body: c.body,
+          timeoutMs: remainingMs,
+        });
+        if (res.status >= 200 && res.status < 300) return res.body;
+        const err = new VaultHttpError(res.status, c.path, errorsOf(res.body));
+        const ra = res.headers['retry-after'];
+        err.retryAfter = Array.isArray(ra) ? ra[0] : ra;
+        throw err;
+      },
+      judgeHttp,
+      { retries: this.opts.retries, deadline: this.opts.deadline, clock },
+      (_err, wait, n) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n),
+    );
+  }
+
+  async jwtLogin(mount: string, role: string, jwt: string, namespace?: string): Promise<VaultAuth> {
+    const body = (await this.call({
+      method: 'POST',
+      path: `auth/${mount}/login`,
+      namespace,
+      body: { role, jwt },
+    })) as {
+      auth?: {
+        client_token?: string;
+        accessor?: string;
+        policies?: string[];
+        lease_duration?: number;
+      };
+    };
+    const auth = body?.auth;
+    if (!auth?.client_token)
+      throw new VaultHttpError(200, `auth/${mount}/login`, ['answer has no auth.client_token']);
+    return {
+      token: auth.client_token,
+      accessor: auth.accessor,
+      policies: auth.policies ?? [],
+      leaseDuration: auth.lease_duration ?? 0,
+    };
+  }
+
+  /** PUT sys/leases/revoke: 'forbidden' when the policy does not grant it (the default policy does not). */
+  async revokeLease(
+    leaseId: string,
+    token: string,
+    namespace?: string,
+  ): Promise<'revoked' | 'forbidden'> {
+    try {
+      await this.call({
+        method: 'PUT',
+        path: 'sys/leases/revoke',
+        token,
+        namespace,
+        body: { lease_id: leaseId },
+      });
+      return 'revoked';
+    } catch (err) {
+      if (err instanceof VaultHttpError && err.status === 403) return 'forbidden';
+      throw err;
+    }
+  }
+
+  /** Revokes the token and every lease it created. 'gone' when the token is already invalid. */
+  async revokeSelf(token: string, namespace?: string): Promise<'revoked' | 'gone'> {
+    try {
+      await this.call({ method: 'POST', path: 'auth/token/revoke-self', token, namespace });
+      return 'revoked';
+    } catch (err) {
+      if (err instanceof VaultHttpError && err.status === 403) return 'gone';
+      throw err;
+    }
+  }
+}
