@@ -23,7 +23,7 @@ vdl_sleep_before_retry() {
   if [[ $after =~ ^[0-9]+$ ]]; then
     ms=$((after * 1000))
   else
-    ms=$((1000 * (1 << ($1 - 1)) + RANDOM % 500))
+    ms=$((1000 * 2 ** ($1 - 1) + RANDOM % 500))
   fi
   [ $((ms / 1000)) -lt "$(vdl_remaining)" ] || return 1
   sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
