@@ -5,7 +5,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { expandCommand, loadPackedOrb, PACKED_ORB } from '../harness/circleci-runner.js';
+import {
+  expandCommand,
+  loadPackedOrb,
+  PACKED_ORB,
+  type ParamValue,
+} from '../harness/circleci-runner.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS = join(ROOT, 'orb', 'src', 'scripts');
@@ -84,7 +89,7 @@ describe('packed orb', () => {
 
   it('passes parameters to scripts only as PARAM_* environment variables', () => {
     for (const name of Object.keys(orb.commands)) {
-      const given = name === 'login' ? { role: 'r' } : {};
+      const given: Record<string, ParamValue> = name === 'login' ? { role: 'r' } : {};
       for (const step of expandCommand(loadPackedOrb(), name, given)) {
         expect(step.command).not.toMatch(/<<\s*parameters\./);
       }

@@ -19,9 +19,9 @@ VDL_WORK=$(mktemp -d)
 trap 'rm -rf "$VDL_WORK"' EXIT
 
 vdl_check_int timeout "${PARAM_TIMEOUT:-60}" 1 3600
-vdl_check_int retries "${PARAM_RETRIES:-3}" 0 10
+vdl_check_int retries "${PARAM_RETRIES:-2}" 0 10
 VDL_DEADLINE=$((SECONDS + ${PARAM_TIMEOUT:-60}))
-VDL_RETRIES=${PARAM_RETRIES:-3}
+VDL_RETRIES=${PARAM_RETRIES:-2}
 
 VDL_ADDR=${PARAM_URL:-${VAULT_ADDR:-}}
 vdl_check_url url "$VDL_ADDR"
@@ -33,7 +33,7 @@ VDL_AUTH_NAMESPACE=${PARAM_AUTH_NAMESPACE:-$VDL_NAMESPACE}
 VDL_AUTH_MOUNT=${PARAM_AUTH_MOUNT:-circleci}
 vdl_check_path auth_mount "$VDL_AUTH_MOUNT"
 VDL_ROLE=${PARAM_ROLE:-}
-vdl_check_path role "$VDL_ROLE"
+vdl_check_name role "$VDL_ROLE"
 VDL_ENGINE_MOUNT=${PARAM_ENGINE_MOUNT:-dockerhub}
 VDL_ACCOUNT=${PARAM_ACCOUNT:-}
 VDL_SCOPE=${PARAM_SCOPE:-read}
@@ -44,7 +44,7 @@ if [ -n "$VDL_SECRET_PATH" ]; then
 else
   vdl_check_path engine_mount "$VDL_ENGINE_MOUNT"
   [ -n "$VDL_ACCOUNT" ] || vdl_fail "parameter 'account' is empty. Accepted: the Docker Hub account configured at $VDL_ENGINE_MOUNT/config/<account>, or set 'secret_path' instead."
-  vdl_check_path account "$VDL_ACCOUNT"
+  vdl_check_name account "$VDL_ACCOUNT"
   vdl_check_scope scope "$VDL_SCOPE"
   VDL_PATH=$VDL_ENGINE_MOUNT/token/$VDL_ACCOUNT/$VDL_SCOPE
 fi
@@ -100,8 +100,8 @@ printf 'X-Vault-Token: %s\n' "$VDL_TOKEN" >"$VDL_TOKEN_HEADER"
 unset VDL_TOKEN
 vdl_note "Logged in to Vault at $VDL_ADDR with role '$VDL_ROLE' (auth/$VDL_AUTH_MOUNT)."
 
-# 3. The credential (request 2 of 2): Docker Hub tokens are written, other secrets read.
-if [ -n "$VDL_SECRET_PATH" ]; then
+# 3. The credential (request 2 of 2): Docker Hub engine tokens are written, other secrets read.
+if [ -n "$VDL_SECRET_PATH" ] && [[ $VDL_SECRET_PATH != "$VDL_ENGINE_MOUNT"/token/* ]]; then
   vdl_vault GET "$VDL_PATH" "$VDL_NAMESPACE"
 else
   vdl_json_obj label VDL_LABEL >"$VDL_WORK/issue.json"

@@ -2,7 +2,7 @@
 # Input validation, the same rules as the GitHub Action: every rejection names the parameter
 # and the accepted form, before anything talks to Vault.
 
-VDL_PATH_FORM="a Vault path such as my-name or team/my-name (no '..', no leading '/', no '?', '#', whitespace or control characters)"
+VDL_PATH_FORM="a Vault path such as my-name or team/my-name (no '..' or '.' segments, no leading or trailing '/', no '?', '#', whitespace or control characters)"
 
 # vdl_check_path PARAM VALUE: mounts, role, account and paths.
 vdl_check_path() {
@@ -17,15 +17,25 @@ vdl_check_path() {
     why="it contains '?' or '#'"
   elif [[ $value =~ [[:space:][:cntrl:]] ]]; then
     why="it contains whitespace or a control character"
+  elif [[ /$value/ == */./* || $value == */ || $value == *//* ]]; then
+    why="it has an empty or '.' segment"
   fi
   [ -z "$why" ] || vdl_fail "parameter '$name' is invalid: $why. Accepted: $VDL_PATH_FORM."
+}
+
+# vdl_check_name PARAM VALUE: role and account, a single path segment.
+vdl_check_name() {
+  vdl_check_path "$1" "$2"
+  if [[ $2 == */* ]]; then
+    vdl_fail "parameter '$1' is invalid: it contains '/'. Accepted: a single name such as my-name (no '/', '?', '#', whitespace or control characters)."
+  fi
 }
 
 vdl_check_url() {
   local name=$1 value=$2
   [ -n "$value" ] || vdl_fail "parameter '$name' is empty and VAULT_ADDR is not set. Accepted: an http(s) URL such as https://vault.example.com:8200."
-  if ! [[ $value =~ ^https?://[^/?#[:space:][:cntrl:]]+(/[^?#[:space:][:cntrl:]]*)?$ ]]; then
-    vdl_fail "parameter '$name' is invalid: '$value' is not an http(s) URL. Accepted: an http(s) URL such as https://vault.example.com:8200."
+  if ! [[ $value =~ ^https?://[^/?#@[:space:][:cntrl:]]+(/[^?#[:space:][:cntrl:]]*)?$ ]]; then
+    vdl_fail "parameter '$name' is invalid: '$value' is not an http(s) URL. Accepted: an http(s) URL such as https://vault.example.com:8200, without credentials, query or fragment."
   fi
 }
 
