@@ -83,14 +83,10 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
 
   /** The caller's capabilities on `path`, or OpenBao's answer when it refuses to tell. */
   async function capabilities(req: IncomingMessage, path: string): Promise<string[] | Upstream> {
-    const headers: IncomingHttpHeaders = { 'content-type': 'application/json' };
-    for (const h of ['x-vault-token', 'x-vault-namespace', 'x-vault-request']) {
-      if (req.headers[h]) headers[h] = req.headers[h];
-    }
     const r = await upstream(
       'POST',
       '/v1/sys/capabilities-self',
-      headers,
+      { ...callerHeaders(req), 'content-type': 'application/json' },
       Buffer.from(JSON.stringify({ paths: [path] })),
     );
     if (r.status !== 200) return r;
@@ -186,7 +182,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     leases.set(id, lease);
     expireAt(lease, lease.expires);
     // A lease never outlives the token that created it.
-    const self = await upstream('GET', '/v1/auth/token/lookup-self', req.headers);
+    const self = await upstream('GET', '/v1/auth/token/lookup-self', callerHeaders(req));
     const tokenExpiry =
       self.status === 200 ? JSON.parse(self.body.toString()).data?.expire_time : null;
     if (tokenExpiry && new Date(tokenExpiry) < lease.expires)
@@ -253,7 +249,9 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       return true;
     }
     await revokeLease(lease);
-    res.writeHead(204).end();
+    // As OpenBao: synchronous revocation (the default) answers 204, `"sync": false` 202.
+    const sync = !/"sync"\s*:\s*false/.test(body.toString());
+    res.writeHead(sync ? 204 : 202).end();
     return true;
   }
 
@@ -315,6 +313,15 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The caller's identity headers, for the stand-in's own questions to OpenBao. */
+function callerHeaders(req: IncomingMessage): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (const h of ['x-vault-token', 'x-vault-namespace', 'x-vault-request']) {
+    if (req.headers[h]) headers[h] = req.headers[h];
+  }
+  return headers;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
