@@ -68,6 +68,8 @@ export default function setup(): () => Promise<void> {
         // Already gone.
       }
     }
+    // vitest reports a teardown error but still exits 0: set the code ourselves.
+    process.exitCode = 1;
     throw new Error(
       `Processes started by the test harness were still running after the tests (now killed):\n${left
         .map(([pid, cmd]) => `  pid ${pid}: ${cmd}`)
