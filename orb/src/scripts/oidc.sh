@@ -18,7 +18,7 @@ vdl_oidc_token() {
         token=${token//[[:space:]]/}
         [ -z "$token" ] || break
         if [ "$attempt" -gt "$VDL_RETRIES" ] || [ "$attempt" -ge "$(vdl_remaining)" ]; then break; fi
-        vdl_note "circleci run oidc get returned no token; retrying ($attempt of $VDL_RETRIES)."
+        vdl_note "circleci run oidc get returned no token; retrying ($attempt of $VDL_RETRIES)." >&2
         sleep "$attempt"
       done
       [ -n "$token" ] || vdl_fail "'circleci run oidc get' returned no token for audience '$audience' after $attempt attempts ($(tr '\n' ' ' <"$VDL_WORK/oidc.err")). $VDL_OIDC_CAUSES"

@@ -1,0 +1,208 @@
+// The orb under misconfiguration and injected faults: messages that say what to fix, retries
+// within the budget, a hung Vault bounded by `timeout`, cleanup that warns but never fails.
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type JobResult,
+  type JobStep,
+  type ParamValue,
+  runJob,
+} from '../harness/circleci-runner.js';
+import { startEnv, type TestEnv } from '../harness/index.js';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+afterEach(() => {
+  env.engine.faults.clear();
+  expect(env.engine.liveLeases()).toEqual([]);
+  expect(env.hub.liveTokens()).toEqual([]);
+});
+
+interface JobOptions {
+  login?: Record<string, ParamValue>;
+  logout?: Record<string, ParamValue>;
+  env?: Record<string, string | undefined>;
+  hide?: string[];
+  oidcEmptyAnswers?: number;
+  oidcTokens?: Record<string, string>;
+  noCircleciCli?: boolean;
+}
+
+async function job(opts: JobOptions = {}): Promise<JobResult> {
+  const fx = env.fixtures;
+  const steps: JobStep[] = [
+    {
+      orb: 'login',
+      parameters: {
+        url: env.vaultAddr,
+        role: fx.circleci.role,
+        account: fx.account,
+        registry: env.registry.host,
+        ...opts.login,
+      },
+    },
+    { orb: 'logout', parameters: opts.logout ?? {} },
+  ];
+  const r = await runJob({
+    dir: mkdtempSync(join(env.tmpDir, 'orb-err-')),
+    steps,
+    hide: opts.hide,
+    noCircleciCli: opts.noCircleciCli,
+    oidcEmptyAnswers: opts.oidcEmptyAnswers,
+    oidcTokens: opts.oidcTokens ?? {
+      [fx.audience]: env.issuer.circleciToken({ claims: { aud: fx.audience } }),
+    },
+    env: {
+      CIRCLE_OIDC_TOKEN: env.issuer.circleciToken(),
+      CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }),
+      ...opts.env,
+    },
+  });
+  for (const secret of env.secrets()) {
+    expect(r.output.includes(secret), 'a secret is in the job output').toBe(false);
+    expect(r.bashEnv.includes(secret), 'a secret is in $BASH_ENV').toBe(false);
+  }
+  return r;
+}
+
+/** Login failed with `message`, and logout still ran and passed. */
+function loginFailed(r: JobResult, ...messages: string[]): void {
+  expect(r.steps.map((s) => s.status)).toEqual(['failed', 'success']);
+  for (const m of messages) expect(r.steps[0]?.output).toContain(m);
+}
+
+describe('orb login errors', () => {
+  it('names the role when it does not exist', async () => {
+    const r = await job({ login: { role: 'no-such-role' } });
+    loginFailed(r, "role 'no-such-role'", "create role 'no-such-role' on auth/circleci");
+  });
+
+  it('explains an audience the role does not bind', async () => {
+    const other = env.issuer.circleciToken({ claims: { aud: 'someone-else' } });
+    const r = await job({
+      login: { audience: 'someone-else' },
+      oidcTokens: { 'someone-else': other },
+    });
+    loginFailed(r, "set the 'audience' parameter to one of the bound_audiences");
+  });
+
+  it('explains a project the role does not bind', async () => {
+    const token = env.issuer.circleciToken({
+      claims: { 'oidc.circleci.com/project-id': '00000000-0000-0000-0000-000000000000' },
+    });
+    const r = await job({ env: { CIRCLE_OIDC_TOKEN_V2: token } });
+    loginFailed(r, 'does not match the bound_claims');
+  });
+
+  it('names the likely causes when the job has no OIDC token', async () => {
+    const r = await job({ env: { CIRCLE_OIDC_TOKEN: undefined, CIRCLE_OIDC_TOKEN_V2: undefined } });
+    loginFailed(r, 'no CircleCI OIDC token', 'forked pull requests', 'CircleCI Server');
+    expect(r.steps[1]?.output).toContain('login had not obtained a Vault token; nothing to revoke');
+  });
+
+  it('retries an empty `circleci run oidc get` answer', async () => {
+    const r = await job({ login: { audience: env.fixtures.audience }, oidcEmptyAnswers: 1 });
+    expect(r.success, r.output).toBe(true);
+    expect(r.circleciCalls).toHaveLength(2);
+  });
+
+  it('fails naming the causes when `circleci run oidc get` keeps answering nothing', async () => {
+    const r = await job({
+      login: { audience: env.fixtures.audience, retries: 1 },
+      oidcEmptyAnswers: 5,
+    });
+    loginFailed(r, "returned no token for audience 'vault-docker-login' after 2 attempts", 'fork');
+  });
+
+  it('falls back to the job token with a warning when the circleci CLI is missing', async () => {
+    const r = await job({ login: { audience: env.fixtures.audience }, noCircleciCli: true });
+    expect(r.success, r.output).toBe(true);
+    expect(r.output).toContain('the circleci CLI is not on PATH');
+  });
+
+  it('explains a scope the engine does not allow for the account, and revokes the token', async () => {
+    const r = await job({ login: { account: env.fixtures.accountNoAdmin, scope: 'admin' } });
+    loginFailed(r, 'does not allow scope', 'The logout step revokes the Vault token');
+    expect(r.steps[1]?.output).toContain('Revoked the Vault token');
+  });
+
+  it('is a clear error without curl, or without both jq and python3', async () => {
+    const noCurl = await job({ hide: ['curl'] });
+    loginFailed(noCurl, 'curl is not installed');
+    const noJson = await job({ hide: ['jq', 'python3'] });
+    loginFailed(noJson, 'neither jq nor python3 is installed');
+  });
+});
+
+describe('orb under faults', () => {
+  it('retries 503 and 429 with Retry-After on login, then succeeds', async () => {
+    env.engine.faults.add({ path: '/v1/auth/circleci/login', status: 503 });
+    env.engine.faults.add({ path: '/v1/auth/circleci/login', status: 429, retryAfter: 1 });
+    const r = await job();
+    expect(r.success, r.output).toBe(true);
+    expect(r.output).toMatch(/answered 503; retrying \(1 of 2\)/);
+    expect(r.output).toMatch(/answered 429; retrying \(2 of 2\)/);
+  });
+
+  it('does not retry 501 or 4xx', async () => {
+    env.engine.faults.add({ path: '/v1/auth/circleci/login', status: 501, times: 3 });
+    const r = await job();
+    loginFailed(r, 'HTTP 501');
+    expect(r.output).not.toContain('retrying');
+  });
+
+  it('retries a lost answer to the lease-creating write; logout revokes both leases', async () => {
+    env.engine.faults.add({
+      path: `/v1/dockerhub/token/${env.fixtures.account}/read`,
+      dropAfterForward: true,
+    });
+    const before = env.engine.requests.length;
+    const r = await job();
+    expect(r.success, r.output).toBe(true);
+    const writes = env.engine.requests
+      .slice(before)
+      .filter((q) => q.path === `/v1/dockerhub/token/${env.fixtures.account}/read`);
+    expect(writes).toHaveLength(2);
+    expect(r.output).toContain('no answer');
+  });
+
+  it('fails within `timeout` when Vault never answers', async () => {
+    env.engine.faults.add({ path: '/v1/auth/circleci/login', delayMs: 60_000, times: 10 });
+    const started = Date.now();
+    const r = await job({ login: { timeout: 3 } });
+    expect(r.steps[0]?.durationMs).toBeLessThan(6_000);
+    loginFailed(r, 'no answer from', "'timeout'");
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('cleanup warns, passes and reports the lease expiry when Vault errors', async () => {
+    env.engine.faults.add({ path: '/v1/auth/token/revoke-self', status: 500, times: 3 });
+    env.engine.faults.add({ path: '/v1/sys/leases/revoke', status: 500, times: 3 });
+    const r = await job({ logout: { retries: 0 } });
+    expect(r.success, r.output).toBe(true);
+    expect(r.steps[1]?.output).toMatch(/WARNING: revoking the Vault token failed: HTTP 500/);
+    expect(r.steps[1]?.output).toMatch(/until its lease expires at \d{4}-\d\d-\d\dT/);
+    // The fault is gone: clean up what the failed logout left, so afterEach can hold the line.
+    env.engine.faults.clear();
+    const leftovers = env.engine.liveLeases();
+    expect(leftovers).toHaveLength(1);
+    await revokeAllAsRoot();
+  });
+});
+
+async function revokeAllAsRoot(): Promise<void> {
+  for (const lease of env.engine.liveLeases()) {
+    const res = await fetch(`${env.vaultAddr}/v1/sys/leases/revoke`, {
+      method: 'PUT',
+      headers: { 'X-Vault-Token': env.rootToken, 'X-Vault-Request': 'true' },
+      body: JSON.stringify({ lease_id: lease }),
+    });
+    expect(res.status).toBeLessThan(300);
+  }
+}
