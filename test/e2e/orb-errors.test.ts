@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeArgvRecorder } from '../harness/argv-recorder.js';
 import {
   type JobResult,
   type JobStep,
@@ -10,6 +11,7 @@ import {
   runJob,
 } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNoLeaks } from '../harness/leak.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -49,8 +51,14 @@ async function job(opts: JobOptions = {}): Promise<JobResult> {
     },
     { orb: 'logout', parameters: opts.logout ?? {} },
   ];
+  const dir = mkdtempSync(join(env.tmpDir, 'orb-err-'));
+  const recorder = makeArgvRecorder(
+    dir,
+    ['docker', 'curl', 'jq', 'python3'].filter((c) => !opts.hide?.includes(c)),
+  );
   const r = await runJob({
-    dir: mkdtempSync(join(env.tmpDir, 'orb-err-')),
+    dir,
+    pathPrepend: [recorder.binDir],
     steps,
     hide: opts.hide,
     noCircleciCli: opts.noCircleciCli,
@@ -64,10 +72,15 @@ async function job(opts: JobOptions = {}): Promise<JobResult> {
       ...opts.env,
     },
   });
-  for (const secret of env.secrets()) {
-    expect(r.output.includes(secret), 'a secret is in the job output').toBe(false);
-    expect(r.bashEnv.includes(secret), 'a secret is in $BASH_ENV').toBe(false);
-  }
+  expectNoLeaks(r.output, env.secrets());
+  expectNoLeaks(r.bashEnv, env.secrets());
+  expectNoLeaks(
+    recorder
+      .argv()
+      .map((a) => JSON.stringify(a))
+      .join('\n'),
+    env.secrets(),
+  );
   return r;
 }
 

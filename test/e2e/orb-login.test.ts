@@ -3,6 +3,7 @@
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeArgvRecorder } from '../harness/argv-recorder.js';
 import {
   type JobResult,
   type JobStep,
@@ -10,6 +11,7 @@ import {
   runJob,
 } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNoLeaks } from '../harness/leak.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -35,9 +37,13 @@ interface JobOptions {
 }
 
 /** Runs login [, steps] [, logout] in one job; returns the result and a leak check. */
-async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string }> {
+async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string; argv: string[][] }> {
   const fx = env.fixtures;
   const dir = mkdtempSync(join(env.tmpDir, 'orb-job-'));
+  const recorder = makeArgvRecorder(
+    dir,
+    RECORDED.filter((c) => !opts.hide?.includes(c)),
+  );
   const steps: JobStep[] = [
     {
       orb: 'login',
@@ -56,6 +62,7 @@ async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string }> 
     dir,
     steps,
     hide: opts.hide,
+    pathPrepend: [recorder.binDir],
     oidcEmptyAnswers: opts.oidcEmptyAnswers,
     oidcTokens: { [fx.audience]: env.issuer.circleciToken({ claims: { aud: fx.audience } }) },
     env: {
@@ -64,15 +71,17 @@ async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string }> 
       ...opts.env,
     },
   });
-  assertNoLeak(r);
-  return { ...r, dir };
+  assertNoLeak(r, recorder.argv());
+  return { ...r, dir, argv: recorder.argv() };
 }
 
-function assertNoLeak(r: JobResult): void {
-  for (const secret of env.secrets()) {
-    expect(r.output.includes(secret), 'a secret is in the job output').toBe(false);
-    expect(r.bashEnv.includes(secret), 'a secret is in $BASH_ENV').toBe(false);
-  }
+const RECORDED = ['docker', 'curl', 'jq', 'python3'];
+
+/** No secret in the output, in $BASH_ENV, or in the argv of docker, curl, jq or python3. */
+function assertNoLeak(r: JobResult, argv: string[][]): void {
+  expectNoLeaks(r.output, env.secrets());
+  expectNoLeaks(r.bashEnv, env.secrets());
+  expectNoLeaks(argv.map((a) => JSON.stringify(a)).join('\n'), env.secrets());
 }
 
 /** The credential docker stored for the test registry. */
@@ -114,7 +123,7 @@ describe('orb on a machine executor', () => {
       steps: [{ orb: 'logout' }],
       env: { ...jobEnv, HOME: login.home },
     });
-    assertNoLeak(logout);
+    assertNoLeak(logout, []);
     expect(logout.success, logout.output).toBe(true);
     expect(logout.output).toContain('Revoked the Vault token and lease');
     expect(await env.registry.canLogin(cred.username, cred.secret)).toBe(false);
@@ -130,6 +139,12 @@ describe('orb on a machine executor', () => {
     const before = env.engine.requests.length;
     const r = await job();
     expect(r.success, r.output).toBe(true);
+    // The recorder saw the real calls, so its argv scan is not vacuous.
+    const names = r.argv.map((a) => a[0]);
+    expect(names.filter((n) => n === 'curl')).toHaveLength(4);
+    expect(names).toContain('jq');
+    expect(r.argv).toContainEqual(expect.arrayContaining(['docker', 'login', '--password-stdin']));
+    expect(r.argv).toContainEqual(['docker', 'logout', env.registry.host]);
     const seen = env.engine.requests.slice(before).map((q) => `${q.method} ${q.path} ${q.status}`);
     expect(seen).toEqual([
       'POST /v1/auth/circleci/login 200',
@@ -155,6 +170,7 @@ describe('orb on a machine executor', () => {
   it('works without jq through python3', async () => {
     const r = await job({ hide: ['jq'], login: { audience: env.fixtures.audience } });
     expect(r.success, r.output).toBe(true);
+    expect(r.argv.map((a) => a[0])).toContain('python3');
     expect(r.output).toContain('Revoked the Vault token');
   });
 });
