@@ -81,16 +81,37 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     });
   }
 
-  /** The caller's capabilities on `path`, or OpenBao's answer when it refuses to tell. */
-  async function capabilities(req: IncomingMessage, path: string): Promise<string[] | Upstream> {
+  /**
+   * The caller's capabilities on `path` in namespace `ns`, or OpenBao's answer when it refuses to
+   * tell. A token's policies live in its own namespace and reach child namespaces by path prefix,
+   * so the question is asked there.
+   */
+  async function capabilities(
+    req: IncomingMessage,
+    ns: string,
+    path: string,
+  ): Promise<string[] | Upstream> {
+    const token = { 'x-vault-token': req.headers['x-vault-token'] ?? '' };
+    let home = '';
+    if (ns) {
+      const self = await upstream('GET', '/v1/auth/token/lookup-self', token);
+      if (self.status !== 200) return self;
+      home = String(JSON.parse(self.body.toString()).data?.namespace_path ?? '').replace(/\/$/, '');
+      if (home && ns !== home && !ns.startsWith(`${home}/`)) return [];
+    }
+    const full = [ns.slice(home.length).replace(/^\//, ''), path].filter(Boolean).join('/');
     const r = await upstream(
       'POST',
       '/v1/sys/capabilities-self',
-      { ...callerHeaders(req), 'content-type': 'application/json' },
-      Buffer.from(JSON.stringify({ paths: [path] })),
+      {
+        ...token,
+        ...(home ? { 'x-vault-namespace': home } : {}),
+        'content-type': 'application/json',
+      },
+      Buffer.from(JSON.stringify({ paths: [full] })),
     );
     if (r.status !== 200) return r;
-    const caps = JSON.parse(r.body.toString()).data?.[path];
+    const caps = JSON.parse(r.body.toString()).data?.[full];
     return Array.isArray(caps) ? caps : [];
   }
 
@@ -130,11 +151,11 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   async function issue(
     req: IncomingMessage,
     res: ServerResponse,
-    m: { user: string; scope: string; path: string },
+    m: { ns: string; user: string; scope: string; path: string },
     body: Buffer,
   ): Promise<void> {
     const need = { GET: 'read', DELETE: 'delete', LIST: 'list' }[req.method ?? ''] ?? 'create';
-    const caps = await capabilities(req, m.path);
+    const caps = await capabilities(req, m.ns, m.path);
     if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
     if (!allowed(caps, need)) return send(res, 403, DENIED);
     if (need !== 'create') return send(res, 405, { errors: [multi('unsupported operation')] });
@@ -172,7 +193,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     const issued = new Date();
     const lease: Lease = {
       id,
-      namespace: String(req.headers['x-vault-namespace'] ?? ''),
+      namespace: m.ns,
       creator: token,
       username: m.user,
       uuid: created.uuid,
@@ -207,9 +228,9 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     path: string,
     body: Buffer,
   ): Promise<boolean> {
-    const op = /^\/v1\/(sys\/leases\/(revoke|lookup))(?:\/(.+))?$/.exec(path);
+    const op = /^\/v1\/((?:[^/]+\/)*?)(sys\/leases\/(revoke|lookup))(?:\/(.+))?$/.exec(path);
     if (!op || !['PUT', 'POST'].includes(req.method ?? '')) return false;
-    let id = op[3] ?? '';
+    let id = op[4] ?? '';
     if (!id) {
       try {
         id = String(JSON.parse(body.toString() || '{}').lease_id ?? '');
@@ -217,9 +238,11 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
         return false;
       }
     }
+    const ns = joinNs(req, op[1]);
     const lease = leases.get(id);
-    if (!lease) return false;
-    const caps = await capabilities(req, path.slice('/v1/'.length));
+    // A lease is known only in the namespace it was created in.
+    if (!lease || lease.namespace !== ns) return false;
+    const caps = await capabilities(req, ns, `${op[2]}${op[4] ? `/${op[4]}` : ''}`);
     if (!Array.isArray(caps)) {
       send(res, caps.status, JSON.parse(caps.body.toString()));
       return true;
@@ -228,7 +251,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       send(res, 403, DENIED);
       return true;
     }
-    if (op[2] === 'lookup') {
+    if (op[3] === 'lookup') {
       send(res, 200, {
         request_id: randomUUID(),
         lease_id: '',
@@ -265,19 +288,20 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
 
-    const tok = new RegExp(`^/v1/(${o.mount}/token/([^/]+)/([^/]+))$`).exec(path);
-    if (tok?.[1] && tok[2] && tok[3] && NAME.test(tok[2]) && NAME.test(tok[3])) {
-      return issue(req, res, { path: tok[1], user: tok[2], scope: tok[3] }, body);
+    const tok = new RegExp(`^/v1/((?:[^/]+/)*?)(${o.mount}/token/([^/]+)/([^/]+))$`).exec(path);
+    if (tok?.[2] && tok[3] && tok[4] && NAME.test(tok[3]) && NAME.test(tok[4])) {
+      const m = { ns: joinNs(req, tok[1]), path: tok[2], user: tok[3], scope: tok[4] };
+      return issue(req, res, m, body);
     }
     if (await leaseOp(req, res, path, body)) return;
 
     const up = await upstream(method, req.url ?? '/', req.headers, body);
     const token = String(req.headers['x-vault-token'] ?? '');
-    if (/^\/v1\/auth\/.+\/login(\/|$)/.test(path) && up.status === 200) {
+    if (/^\/v1\/(?:.+\/)?auth\/.+\/login(\/|$)/.test(path) && up.status === 200) {
       const ct = JSON.parse(up.body.toString()).auth?.client_token;
       if (typeof ct === 'string') vaultTokens.push(ct);
     }
-    if (path === '/v1/auth/token/revoke-self' && up.status === 204 && token) {
+    if (/^\/v1\/(?:.+\/)?auth\/token\/revoke-self$/.test(path) && up.status === 204 && token) {
       await Promise.all(
         [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
       );
@@ -313,6 +337,12 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The namespace a request addresses: X-Vault-Namespace, then any namespace prefix of the path. */
+function joinNs(req: IncomingMessage, pathPrefix = ''): string {
+  const header = String(req.headers['x-vault-namespace'] ?? '');
+  return `${header}/${pathPrefix}`.split('/').filter(Boolean).join('/');
 }
 
 /** The caller's identity headers, for the stand-in's own questions to OpenBao. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { type Account, startEngine } from './engine.js';
 import { startHub } from './hub.js';
 import { startIssuer } from './issuer.js';
-import { configureBao, startBao } from './openbao.js';
+import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
 import { startRegistry } from './registry.js';
 import type { Fixtures, StartOptions, TestEnv } from './types.js';
@@ -49,7 +49,9 @@ const secret = () => randomBytes(24).toString('base64url');
 const b64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
 
 export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
-  const fx = fixtures;
+  const fx: Fixtures = options.namespaces
+    ? { ...fixtures, namespaces: { login: 'ci', engine: 'ci/team' } }
+    : fixtures;
   const tmpDir = await mkdtemp(join(tmpdir(), 'vdl-env-'));
   const removeTmp = () => rmSync(tmpDir, { recursive: true, force: true });
   process.once('exit', removeTmp);
@@ -86,6 +88,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       }).then(started),
     ]);
     await configureBao(bao, fx, issuer.url, kvPassword);
+    if (fx.namespaces) await configureNamespaces(bao, fx, issuer.url, fx.namespaces);
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
     closers.push(hub.close);

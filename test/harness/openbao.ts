@@ -62,9 +62,8 @@ export async function configureBao(
   fx: Fixtures,
   issuerUrl: string,
   kvPassword: string,
-  namespace?: string,
 ): Promise<void> {
-  const api = (m: string, p: string, b?: unknown) => bao.api(m, p, b, namespace);
+  const api = (m: string, p: string, b?: unknown) => bao.api(m, p, b);
   const engine = (account: string, caps: string[]): [string, string[]] => [
     `${fx.engineMount}/token/${account}/*`,
     caps,
@@ -154,10 +153,46 @@ export async function configureBao(
     ),
   );
 
-  if (!namespace) {
-    // The dev server mounts KV v2 at `secret/` already.
-    await api('POST', `${fx.kvMount}/data/${fx.kvPath}`, {
-      data: { username: fx.kvUsername, password: kvPassword },
+  // The dev server mounts KV v2 at `secret/` already.
+  await api('POST', `${fx.kvMount}/data/${fx.kvPath}`, {
+    data: { username: fx.kvUsername, password: kvPassword },
+  });
+}
+
+/** Namespace `login` with a JWT mount and roles whose policies reach the engine in `engine`. */
+export async function configureNamespaces(
+  bao: RunningBao,
+  fx: Fixtures,
+  issuerUrl: string,
+  ns: { login: string; engine: string },
+): Promise<void> {
+  const [parent, child] = [ns.login, ns.engine.slice(ns.login.length + 1)];
+  await bao.api('POST', `sys/namespaces/${parent}`, {});
+  await bao.api('POST', `sys/namespaces/${child}`, {}, parent);
+  const api = (m: string, p: string, b?: unknown) => bao.api(m, p, b, parent);
+  const token = [`${child}/${fx.engineMount}/token/${fx.account}/*`, ['create', 'update']] as [
+    string,
+    string[],
+  ];
+  const revoke = [`${child}/sys/leases/revoke`, ['update']] as [string, string[]];
+  await api('PUT', 'sys/policies/acl/dockerhub-rw', { policy: policy([token]) });
+  await api('PUT', 'sys/policies/acl/dockerhub-rw-revoke', { policy: policy([token, revoke]) });
+  await api('POST', `sys/auth/${fx.githubMount}`, { type: 'jwt' });
+  await api('POST', `auth/${fx.githubMount}/config`, {
+    jwks_url: `${issuerUrl}/jwks`,
+    bound_issuer: issuerUrl,
+  });
+  for (const [role, p] of [
+    [fx.github.role, 'dockerhub-rw'],
+    [fx.github.roleCanRevoke, 'dockerhub-rw-revoke'],
+  ]) {
+    await api('POST', `auth/${fx.githubMount}/role/${role}`, {
+      role_type: 'jwt',
+      bound_audiences: [fx.audience],
+      bound_claims: { repository: fx.github.repository, ref: fx.github.ref },
+      user_claim: 'sub',
+      token_policies: [p],
+      token_ttl: '10m',
     });
   }
 }

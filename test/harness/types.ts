@@ -98,6 +98,12 @@ export interface Fixtures {
   kvMount: string; // "secret"
   kvPath: string; // "registry/static"
   kvUsername: string;
+  /**
+   * Only with `startEnv({ namespaces: true })`: log in in namespace `login` (JWT mount
+   * `githubMount`, roles `github.role` and `github.roleCanRevoke`) and lease in its child
+   * namespace `engine` (engine mount `engineMount`, e.g. X-Vault-Namespace `ci/team`).
+   */
+  namespaces?: { login: string; engine: string };
 }
 
 export interface EngineStandIn {
@@ -149,4 +155,6 @@ export interface TestEnv {
 export interface StartOptions {
   /** Lease TTL in seconds for the engine stand-in's new leases (default 300). */
   leaseTtl?: number;
+  /** Also create namespaces `ci` and `ci/team` (see Fixtures.namespaces). */
+  namespaces?: boolean;
 }
