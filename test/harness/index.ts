@@ -1,7 +1,7 @@
 // startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Account, startEngine } from './engine.js';
@@ -10,6 +10,7 @@ import { startIssuer } from './issuer.js';
 import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
 import { startRegistry } from './registry.js';
+import { makeTls } from './tls.js';
 import type { Fixtures, StartOptions, TestEnv } from './types.js';
 
 export type * from './types.js';
@@ -92,12 +93,20 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
     closers.push(hub.close);
+    const tls = options.tls ? await makeTls(join(tmpDir, 'tls')) : undefined;
     const engine = await startEngine({
       baoPort: bao.port,
       hubUrl: hub.url,
       mount: fx.engineMount,
       accounts,
       port: enginePort ?? 0,
+      tls: tls && {
+        key: await readFile(tls.serverKeyFile),
+        cert: await readFile(tls.serverCertFile),
+        ca: tls.caPem,
+        requestCert: options.tls?.clientCerts === true,
+        rejectUnauthorized: options.tls?.clientCerts === true,
+      },
     });
     closers.push(engine.close);
     if (options.leaseTtl !== undefined) engine.setLeaseTtl(options.leaseTtl);
@@ -130,6 +139,14 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
         await r.body?.cancel();
         return r.status === 200;
       },
+      ...(tls && {
+        tls: {
+          caPem: tls.caPem,
+          caFile: tls.caFile,
+          clientCertFile: tls.clientCertFile,
+          clientKeyFile: tls.clientKeyFile,
+        },
+      }),
       tmpDir,
       stop,
     };

@@ -146,6 +146,8 @@ export interface TestEnv {
   secrets(): string[];
   /** Whether a Vault token is still valid (lookup-self against OpenBao). */
   vaultTokenAlive(token: string): Promise<boolean>;
+  /** Only with `startEnv({ tls })`: the CA (for VAULT_CACERT) and a client certificate and key. */
+  tls?: { caPem: string; caFile: string; clientCertFile: string; clientKeyFile: string };
   /** A scratch directory removed on stop. */
   tmpDir: string;
   stop(): Promise<void>;
@@ -157,4 +159,6 @@ export interface StartOptions {
   leaseTtl?: number;
   /** Also create namespaces `ci` and `ci/team` (see Fixtures.namespaces). */
   namespaces?: boolean;
+  /** Serve vaultAddr over HTTPS (certificate for 127.0.0.1 from a CA in `env.tls`). */
+  tls?: { /** Require a client certificate signed by that CA (mTLS). */ clientCerts?: boolean };
 }
