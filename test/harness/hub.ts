@@ -15,7 +15,6 @@ interface HubToken {
 }
 
 export interface RunningHub extends HubStandIn {
-  url: string;
   /** Every access token ever issued, with its account (for secrets()). */
   issued(): { username: string; token: string }[];
   close(): Promise<void>;

@@ -116,6 +116,8 @@ export interface EngineStandIn {
 }
 
 export interface HubStandIn {
+  /** Base URL of the Docker Hub API stand-in (what the engine calls `https://hub.docker.com`). */
+  url: string;
   /** Access tokens alive at the Docker Hub stand-in (each one an htpasswd entry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
 }

@@ -1,0 +1,83 @@
+// Self-test: the Docker Hub API stand-in (login, access tokens as htpasswd entries, the one-line-per
+// user rule) and the start time of a whole environment.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEnv, type TestEnv } from '../harness/index.js';
+
+let env: TestEnv;
+let startMs = 0;
+beforeAll(async () => {
+  const t0 = Date.now();
+  env = await startEnv();
+  startMs = Date.now() - t0;
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+async function vault(method: string, path: string, token: string, body?: unknown) {
+  const r = await fetch(`${env.vaultAddr}/v1/${path}`, {
+    method,
+    headers: { 'X-Vault-Token': token },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  return { status: r.status, json: text ? JSON.parse(text) : undefined };
+}
+
+const login = async (role: string) =>
+  (await vault('POST', 'auth/github/login', '', { role, jwt: env.issuer.githubToken() })).json.auth
+    .client_token as string;
+
+describe('environment', () => {
+  it('starts in under 5 s', () => {
+    expect(startMs).toBeLessThan(5000);
+  });
+});
+
+describe('Docker Hub API stand-in behind the engine', () => {
+  it('keeps the newest live token of an account on the registry; revoking an older one keeps it', async () => {
+    const token = await login(env.fixtures.github.roleCanRevoke);
+    const older = (await vault('POST', 'dockerhub/token/acmebot/read', token, {})).json;
+    const newer = (await vault('POST', 'dockerhub/token/acmebot/write', token, {})).json;
+    // Documented limit: one htpasswd line per user, so only the newest token logs in.
+    expect(await env.registry.canLogin('acmebot', newer.data.token)).toBe(true);
+    expect(await env.registry.canLogin('acmebot', older.data.token)).toBe(false);
+
+    const r = await vault('PUT', 'sys/leases/revoke', token, { lease_id: older.lease_id });
+    expect(r.status).toBe(204);
+    expect(await env.registry.canLogin('acmebot', newer.data.token)).toBe(true);
+    expect(env.hub.liveTokens().map((t) => t.scopes)).toEqual([['repo:write']]);
+
+    // The path form is a different ACL path, which this policy does not grant (as in OpenBao).
+    const pathForm = await vault('PUT', `sys/leases/revoke/${newer.lease_id}`, token);
+    expect(pathForm.status).toBe(403);
+    await vault('PUT', `sys/leases/revoke/${newer.lease_id}`, env.rootToken);
+    expect(env.hub.liveTokens()).toEqual([]);
+    expect(await env.registry.canLogin('acmebot', newer.data.token)).toBe(false);
+  });
+
+  it('a lease never outlives the Vault token that created it', async () => {
+    const child = await vault('POST', 'auth/token/create', env.rootToken, {
+      ttl: '2s',
+      policies: ['dockerhub-rw'],
+    });
+    const token = child.json.auth.client_token as string;
+    const s = (await vault('POST', 'dockerhub/token/acmebot/read', token, {})).json;
+    expect(s.lease_duration).toBe(300);
+    expect(await env.registry.canLogin('acmebot', s.data.token)).toBe(true);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(env.engine.liveLeases()).not.toContain(s.lease_id);
+    expect(await env.registry.canLogin('acmebot', s.data.token)).toBe(false);
+  });
+
+  it('refuses a bad password and a missing bearer with 401', async () => {
+    const bad = await fetch(`${env.hub.url}/v2/users/login`, {
+      method: 'POST',
+      body: JSON.stringify({ username: 'acmebot', password: 'wrong' }),
+    });
+    expect(bad.status).toBe(401);
+    const anon = await fetch(`${env.hub.url}/v2/access-tokens`, { method: 'POST', body: '{}' });
+    expect(anon.status).toBe(401);
+    expect(env.hub.liveTokens()).toEqual([]);
+  });
+});
