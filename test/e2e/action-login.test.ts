@@ -1,0 +1,104 @@
+// The happy path through dist/ main + post, checked against the real registry, OpenBao and stand-ins.
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAction, unmaskedSecrets } from '../harness/github-runner.js';
+import { startEnv, type TestEnv } from '../harness/index.js';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(async () => {
+  await env?.stop();
+});
+
+function inputs(extra: Record<string, string> = {}) {
+  return {
+    url: env.vaultAddr,
+    'auth-mount': env.fixtures.githubMount,
+    role: env.fixtures.github.role,
+    audience: env.fixtures.audience,
+    account: env.fixtures.account,
+    scope: 'write',
+    registry: env.registry.host,
+    ...extra,
+  };
+}
+
+function dockerAuth(dockerConfig: string) {
+  const file = join(dockerConfig, 'config.json');
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as {
+    auths?: Record<string, { auth?: string }>;
+  };
+  return { file, auth: cfg.auths?.[env.registry.host]?.auth };
+}
+
+describe('action main + post', () => {
+  it('logs in with a leased token, then logs out and revokes everything', async () => {
+    const run = await runAction({ env, inputs: inputs(), post: false });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+
+    expect(run.outputs.username).toBe(env.fixtures.account);
+    expect(run.outputs.registry).toBe(env.registry.host);
+    const leaseId = run.outputs['lease-id'] ?? '';
+    expect(leaseId).toMatch(new RegExp(`^dockerhub/token/${env.fixtures.account}/write/`));
+    expect(run.outputs['lease-duration']).toBe('300');
+    const expires = Date.parse(run.outputs['expires-at'] ?? '');
+    expect(Math.abs(expires - (Date.now() + 300_000))).toBeLessThan(60_000);
+    expect(env.engine.liveLeases()).toContain(leaseId);
+    expect(env.hub.liveTokens().map((t) => t.label)).toContain('acme/widgets run 4242 attempt 1');
+
+    // config.json holds the credential, mode 0600, and the registry accepts it.
+    const { file, auth = '' } = dockerAuth(run.dockerConfig);
+    const [user = '', secret = ''] = Buffer.from(auth, 'base64').toString().split(':');
+    expect(user).toBe(env.fixtures.account);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(await env.registry.canLogin(user, secret)).toBe(true);
+
+    // The Vault token, the registry token and base64 user:token are masked, and shown nowhere else.
+    const masks = run.main.commands.filter((c) => c.command === 'add-mask').map((c) => c.message);
+    const vaultToken =
+      (JSON.parse(run.state.session ?? '{}') as { vaultToken?: string }).vaultToken ?? '';
+    expect(masks).toEqual(expect.arrayContaining([secret, auth, vaultToken]));
+    expect(await env.vaultTokenAlive(vaultToken)).toBe(true);
+    expect(run.main.files.output).not.toContain(secret);
+    expect(run.main.files.env).toBe('');
+
+    // Post, as the runner runs it (STATE_* from main's state file): all of it is gone.
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
+    expect(post.commands.filter((c) => c.command === 'warning')).toEqual([]);
+    expect(dockerAuth(run.dockerConfig).auth).toBeUndefined();
+    expect(await env.registry.canLogin(user, secret)).toBe(false);
+    expect(env.engine.liveLeases()).not.toContain(leaseId);
+    expect(await env.vaultTokenAlive(vaultToken)).toBe(false);
+    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+  });
+
+  it('revokes the lease explicitly when allowed, and a second post is harmless', async () => {
+    const run = await runAction({
+      env,
+      inputs: inputs({ role: env.fixtures.github.roleCanRevoke, scope: 'read' }),
+    });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    expect(run.post?.output).toContain(`Lease ${run.outputs['lease-id']} revoked.`);
+    expect(env.engine.liveLeases()).not.toContain(run.outputs['lease-id']);
+    const again = await run.runPost();
+    expect(again.exitCode).toBe(0);
+    expect(again.output).toContain('Already cleaned up');
+    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+  });
+
+  it('with logout and revoke off, post leaves the login and lease and says when it expires', async () => {
+    const run = await runAction({ env, inputs: inputs({ logout: 'false', revoke: 'false' }) });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    expect(run.post?.output).toContain(`expires on its own at ${run.outputs['expires-at']}`);
+    expect(dockerAuth(run.dockerConfig).auth).toBeDefined();
+    expect(env.engine.liveLeases()).toContain(run.outputs['lease-id']);
+    // Clean up what this test deliberately left.
+    await run.runPost({ INPUT_LOGOUT: 'true', INPUT_REVOKE: 'true' });
+    expect(env.engine.liveLeases()).not.toContain(run.outputs['lease-id']);
+    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+  });
+});
