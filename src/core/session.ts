@@ -223,5 +223,6 @@ export async function cleanup(
   } else if (s.leaseId) {
     logger.info(`revoke is off: lease ${s.leaseId} stays alive${ends}.`);
   }
-  deps.state.save({ done: true });
+  // With revoke off the token lives on, so a later cleanup may still revoke it.
+  if (cfg.revoke) deps.state.save({ done: true });
 }
