@@ -81,6 +81,24 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     });
   }
 
+  /** Forwards untouched, streaming OpenBao's answer back as it comes. */
+  function stream(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const headers = { ...req.headers, host: `127.0.0.1:${o.baoPort}` };
+      const up = request(
+        { host: '127.0.0.1', port: o.baoPort, method: req.method, path: req.url, headers },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+          r.on('end', resolve);
+          r.on('error', reject);
+        },
+      );
+      up.on('error', reject);
+      up.end(body);
+    });
+  }
+
   /**
    * The caller's capabilities on `path` in namespace `ns`, or OpenBao's answer when it refuses to
    * tell. A token's policies live in its own namespace and reach child namespaces by path prefix,
@@ -295,13 +313,17 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     }
     if (await leaseOp(req, res, path, body)) return;
 
+    const login = /^\/v1\/(?:.+\/)?auth\/.+\/login(\/|$)/.test(path);
+    const revokeSelf = /^\/v1\/(?:.+\/)?auth\/token\/revoke-self$/.test(path);
+    if (!login && !revokeSelf && !rule?.dropAfterForward) return stream(req, res, body);
+
     const up = await upstream(method, req.url ?? '/', req.headers, body);
     const token = String(req.headers['x-vault-token'] ?? '');
-    if (/^\/v1\/(?:.+\/)?auth\/.+\/login(\/|$)/.test(path) && up.status === 200) {
+    if (login && up.status === 200) {
       const ct = JSON.parse(up.body.toString()).auth?.client_token;
       if (typeof ct === 'string') vaultTokens.push(ct);
     }
-    if (/^\/v1\/(?:.+\/)?auth\/token\/revoke-self$/.test(path) && up.status === 204 && token) {
+    if (revokeSelf && up.status === 204 && token) {
       await Promise.all(
         [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
       );
