@@ -1,0 +1,129 @@
+// Every failure the Action explains, each with its message, and nothing left behind or leaked.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ActionRun, runAction, unmaskedSecrets } from '../harness/github-runner.js';
+import { startEnv, type TestEnv } from '../harness/index.js';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await startEnv();
+});
+afterAll(async () => {
+  expect(env.engine.liveLeases()).toEqual([]);
+  await env?.stop();
+});
+
+function inputs(extra: Record<string, string> = {}) {
+  return {
+    url: env.vaultAddr,
+    'auth-mount': env.fixtures.githubMount,
+    role: env.fixtures.github.role,
+    audience: env.fixtures.audience,
+    account: env.fixtures.account,
+    registry: env.registry.host,
+    timeout: '20',
+    ...extra,
+  };
+}
+
+/** The ::error:: message of a failed main; post must still pass, nothing may leak. */
+function failure(run: ActionRun): string {
+  expect(run.main.exitCode).toBe(1);
+  expect(run.post?.exitCode).toBe(0);
+  expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+  return run.main.commands.find((c) => c.command === 'error')?.message ?? '';
+}
+
+function vaultToken(run: ActionRun): string {
+  return (JSON.parse(run.state.session ?? '{}') as { vaultToken?: string }).vaultToken ?? '';
+}
+
+describe('action errors', () => {
+  it('without id-token: write, says to add the permission', async () => {
+    const run = await runAction({ env, inputs: inputs(), idToken: false });
+    expect(failure(run)).toContain('id-token: write');
+    expect(run.post?.output).toContain('Nothing to clean up');
+  });
+
+  it('names a role that does not exist', async () => {
+    const msg = failure(await runAction({ env, inputs: inputs({ role: 'no-such-role' }) }));
+    expect(msg).toContain('role "no-such-role" does not exist on auth mount "github"');
+  });
+
+  it('shows the token aud and the audience input on an audience mismatch', async () => {
+    const msg = failure(await runAction({ env, inputs: inputs({ audience: 'someone-else' }) }));
+    expect(msg).toContain('Token aud: "someone-else"');
+    expect(msg).toContain('audience input: "someone-else"');
+    expect(msg).toContain('bound_audiences');
+  });
+
+  it('shows the non-secret claims on a bound-claim mismatch', async () => {
+    const role = env.fixtures.github.roleOtherRef;
+    const msg = failure(await runAction({ env, inputs: inputs({ role }) }));
+    expect(msg).toContain(`repository: "${env.fixtures.github.repository}"`);
+    expect(msg).toContain(`ref: "${env.fixtures.github.ref}"`);
+    expect(msg).toContain('bound_claims');
+  });
+
+  it('on 403 at the engine path shows the path and the policy stanza, and revokes the token', async () => {
+    const role = env.fixtures.github.roleNoCreate;
+    const run = await runAction({ env, inputs: inputs({ role, scope: 'write' }) });
+    const msg = failure(run);
+    expect(msg).toContain(`Vault denied writing dockerhub/token/${env.fixtures.account}/write`);
+    expect(msg).toContain(`path "dockerhub/token/${env.fixtures.account}/write"`);
+    expect(msg).toContain('capabilities = ["create", "update"]');
+    expect(await env.vaultTokenAlive(vaultToken(run))).toBe(false);
+  });
+
+  it("unwraps the engine's multierror: scope not permitted", async () => {
+    const account = env.fixtures.accountNoAdmin;
+    const msg = failure(await runAction({ env, inputs: inputs({ account, scope: 'admin' }) }));
+    expect(msg).toContain(`requested scope "admin" is not permitted for user "${account}"`);
+    expect(msg).not.toContain('error occurred');
+  });
+
+  it('when the registry refuses the login, says so and revokes the lease before failing', async () => {
+    const notARegistry = new URL(env.issuer.url).host;
+    const run = await runAction({ env, inputs: inputs({ registry: notARegistry }) });
+    const msg = failure(run);
+    expect(msg).toContain(
+      `The registry ${notARegistry} refused the login for "${env.fixtures.account}"`,
+    );
+    expect(await env.vaultTokenAlive(vaultToken(run))).toBe(false);
+    expect(env.engine.liveLeases()).toEqual([]);
+  });
+
+  it.each([
+    ['scope', 'superuser', 'must be one of read, write, admin, public_read'],
+    ['url', 'ftp://vault', 'must be an http(s) URL'],
+    ['account', '../etc', 'must not contain "." or ".." segments'],
+    ['engine-mount', '/dockerhub', 'must not start with "/"'],
+    ['role', 'a b', 'must not contain whitespace'],
+    ['secret-path', 'dockerhub/token/x?y', 'must not contain "?" or "#"'],
+    ['label', 'x'.repeat(101), 'at most 100 characters'],
+    ['timeout', 'soon', 'whole number'],
+  ])('rejects input %s=%s, naming the input', async (name, value, text) => {
+    const run = await runAction({ env, inputs: inputs({ [name]: value }) });
+    const msg = failure(run);
+    expect(msg).toContain(`Input "${name}"`);
+    expect(msg).toContain(text);
+  });
+
+  it('retries a 503 on the engine path and succeeds', async () => {
+    env.engine.faults.add({ path: '/v1/dockerhub/token/', status: 503, times: 1 });
+    const run = await runAction({ env, inputs: inputs() });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    expect(run.main.output).toMatch(
+      /Retrying POST dockerhub\/token\/\S+ in \d+ ms \(retry 1 of 2\)/,
+    );
+    expect(env.engine.faults.pending()).toBe(0);
+  });
+
+  it('a Vault that never answers fails within the timeout, with a message', async () => {
+    env.engine.faults.add({ path: '/v1/auth/github/login', delayMs: 30_000, times: 1 });
+    const started = Date.now();
+    const run = await runAction({ env, inputs: inputs({ timeout: '3' }) });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(failure(run)).toMatch(/No answer from .*auth\/github\/login within 3 s/);
+    env.engine.faults.clear();
+  });
+});
