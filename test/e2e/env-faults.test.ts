@@ -112,3 +112,24 @@ describe('issuer faults', () => {
     ).toEqual([503, 200]);
   });
 });
+
+describe('dropAfterForward on the engine path', () => {
+  it('creates the lease and the Hub token, but the client never hears of them', async () => {
+    const token = await login();
+    const before = env.engine.liveLeases().length;
+    env.engine.faults.add({ path: '/v1/dockerhub/token/', dropAfterForward: true });
+    await expect(
+      fetch(`${env.vaultAddr}/v1/dockerhub/token/acmebot/read`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': token },
+        body: '{}',
+      }),
+    ).rejects.toThrow();
+    expect(env.engine.liveLeases()).toHaveLength(before + 1);
+    await fetch(`${env.vaultAddr}/v1/auth/token/revoke-self`, {
+      method: 'POST',
+      headers: { 'X-Vault-Token': token },
+    });
+    expect(env.engine.liveLeases()).toHaveLength(before);
+  });
+});

@@ -302,6 +302,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const rule = faults.take(method, path);
     if (await applyFault(rule, req, res)) return;
+    if (rule?.dropAfterForward) loseAnswer(req, res);
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const body = Buffer.concat(chunks);
@@ -315,7 +316,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
 
     const login = /^\/v1\/(?:.+\/)?auth\/.+\/login(\/|$)/.test(path);
     const revokeSelf = /^\/v1\/(?:.+\/)?auth\/token\/revoke-self$/.test(path);
-    if (!login && !revokeSelf && !rule?.dropAfterForward) return stream(req, res, body);
+    if (!login && !revokeSelf) return stream(req, res, body);
 
     const up = await upstream(method, req.url ?? '/', req.headers, body);
     const token = String(req.headers['x-vault-token'] ?? '');
@@ -327,10 +328,6 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       await Promise.all(
         [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
       );
-    }
-    if (rule?.dropAfterForward) {
-      req.socket.destroy();
-      return;
     }
     res.writeHead(up.status, up.headers).end(up.body);
   }
@@ -359,6 +356,16 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
         server.close(() => resolve());
       }),
   };
+}
+
+/** The request still takes full effect, but its answer is replaced by a dropped connection. */
+function loseAnswer(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead = (() => res) as typeof res.writeHead;
+  res.write = (() => true) as typeof res.write;
+  res.end = (() => {
+    req.socket.destroy();
+    return res;
+  }) as typeof res.end;
 }
 
 /** The namespace a request addresses: X-Vault-Namespace, then any namespace prefix of the path. */
