@@ -1,7 +1,8 @@
 // Every failure the Action explains, each with its message, and nothing left behind or leaked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ActionRun, runAction, unmaskedSecrets } from '../harness/github-runner.js';
+import { type ActionRun, runAction } from '../harness/github-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { findLeaks } from '../harness/leak.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ function inputs(extra: Record<string, string> = {}) {
 function failure(run: ActionRun): string {
   expect(run.main.exitCode).toBe(1);
   expect(run.post?.exitCode).toBe(0);
-  expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+  expect(findLeaks(run.everything, env.secrets(), { allowAddMask: true })).toEqual([]);
   return run.main.commands.find((c) => c.command === 'error')?.message ?? '';
 }
 

@@ -2,8 +2,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAction, unmaskedSecrets } from '../harness/github-runner.js';
+import { makeArgvRecorder } from '../harness/argv-recorder.js';
+import { runAction } from '../harness/github-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { findLeaks, maskedBeforeUse } from '../harness/leak.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -36,7 +38,13 @@ function dockerAuth(dockerConfig: string) {
 
 describe('action main + post', () => {
   it('logs in with a leased token, then logs out and revokes everything', async () => {
-    const run = await runAction({ env, inputs: inputs(), post: false });
+    const recorder = makeArgvRecorder(env.tmpDir, ['docker']);
+    const run = await runAction({
+      env,
+      inputs: inputs(),
+      post: false,
+      pathPrepend: [recorder.binDir],
+    });
     expect(run.main.exitCode, run.main.output).toBe(0);
 
     expect(run.outputs.username).toBe(env.fixtures.account);
@@ -73,7 +81,13 @@ describe('action main + post', () => {
     expect(await env.registry.canLogin(user, secret)).toBe(false);
     expect(env.engine.liveLeases()).not.toContain(leaseId);
     expect(await env.vaultTokenAlive(vaultToken)).toBe(false);
-    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+    expect(findLeaks(run.everything, env.secrets(), { allowAddMask: true })).toEqual([]);
+    for (const s of [secret, auth, vaultToken])
+      expect(maskedBeforeUse(run.everything, s)).toBe(true);
+    // docker ran with the secret on stdin only: login then logout, no secret in any argv.
+    const argv = recorder.argv();
+    expect(argv.map((a) => a[1])).toEqual(['login', 'logout']);
+    expect(findLeaks(argv.map((a) => a.join(' ')).join('\n'), env.secrets())).toEqual([]);
   });
 
   it('revokes the lease explicitly when allowed, and a second post is harmless', async () => {
@@ -87,7 +101,7 @@ describe('action main + post', () => {
     const again = await run.runPost();
     expect(again.exitCode).toBe(0);
     expect(again.output).toContain('Already cleaned up');
-    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+    expect(findLeaks(run.everything, env.secrets(), { allowAddMask: true })).toEqual([]);
   });
 
   it('with logout and revoke off, post leaves the login and lease and says when it expires', async () => {
@@ -99,6 +113,6 @@ describe('action main + post', () => {
     // Clean up what this test deliberately left.
     await run.runPost({ INPUT_LOGOUT: 'true', INPUT_REVOKE: 'true' });
     expect(env.engine.liveLeases()).not.toContain(run.outputs['lease-id']);
-    expect(unmaskedSecrets(run.everything, env.secrets())).toEqual([]);
+    expect(findLeaks(run.everything, env.secrets(), { allowAddMask: true })).toEqual([]);
   });
 });

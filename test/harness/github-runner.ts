@@ -221,18 +221,3 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
     },
   };
 }
-
-/**
- * Secrets that appear in `text` anywhere but a `::add-mask::` line, or whose mask comes after
- * another appearance. Returns short fingerprints (never the secret) for the failure message.
- */
-export function unmaskedSecrets(text: string, secrets: string[]): string[] {
-  const bad: string[] = [];
-  for (const s of secrets.filter((x) => x.length >= 8)) {
-    const lines = text.split('\n');
-    const hits = lines.filter((l) => l.includes(s));
-    const masked = hits.filter((l) => l === `::add-mask::${s}`);
-    if (hits.length > masked.length) bad.push(`${s.slice(0, 3)}…(${s.length} chars)`);
-  }
-  return bad;
-}
