@@ -43,6 +43,7 @@ async function job(opts: JobOptions = {}): Promise<JobResult> {
       orb: 'login',
       parameters: {
         url: env.vaultAddr,
+        auth_mount: fx.circleciMount,
         role: fx.circleci.role,
         account: fx.account,
         registry: env.registry.host,

@@ -49,6 +49,7 @@ async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string; ar
       orb: 'login',
       parameters: {
         url: env.vaultAddr,
+        auth_mount: fx.circleciMount,
         role: fx.circleci.role,
         account: fx.account,
         registry: env.registry.host,

@@ -24,7 +24,18 @@ interface Described {
 describe('orb scripts', () => {
   it('has the scripts the commands include', () => {
     expect(scripts.sort()).toEqual(
-      ['hints.sh', 'http.sh', 'login.sh', 'logout.sh', 'oidc.sh', 'utils.sh', 'validate.sh'].sort(),
+      [
+        'entries.sh',
+        'fields.sh',
+        'hints.sh',
+        'http.sh',
+        'login.sh',
+        'logout.sh',
+        'oidc.sh',
+        'tls.sh',
+        'utils.sh',
+        'validate.sh',
+      ].sort(),
     );
   });
 

@@ -2,8 +2,8 @@
 # Vault HTTP calls through curl with retries (connection errors, 412, 429, 5xx except 501),
 # jittered exponential backoff, Retry-After, and a total deadline. The Vault token goes in a
 # header file (-H @file) and bodies come from 0600 files, so no secret is in curl's argv.
-# Uses: VDL_ADDR, VDL_WORK, VDL_DEADLINE (in $SECONDS), VDL_RETRIES, VDL_CA_FILE,
-# VDL_SKIP_VERIFY, VDL_TOKEN_HEADER. Sets: VDL_STATUS (000 = no answer), VDL_RESPONSE, VDL_CURL_ERROR.
+# Uses: VDL_ADDR, VDL_WORK, VDL_DEADLINE (in $SECONDS), VDL_RETRIES, VDL_CA_FILE, VDL_CLIENT_CERT,
+# VDL_CLIENT_KEY, VDL_SKIP_VERIFY, VDL_TOKEN_HEADER. Sets: VDL_STATUS (000 = no answer), VDL_RESPONSE, VDL_CURL_ERROR.
 
 vdl_remaining() { printf '%s' $((VDL_DEADLINE - SECONDS)); }
 
@@ -38,8 +38,7 @@ vdl_vault() {
   [ -z "${VDL_TOKEN_HEADER:-}" ] || args+=(-H "@$VDL_TOKEN_HEADER")
   [ -z "$body" ] || args+=(-H 'Content-Type: application/json' --data-binary "@$body")
   [ -z "${VDL_CA_FILE:-}" ] || args+=(--cacert "$VDL_CA_FILE")
-  [ -z "${VAULT_CLIENT_CERT:-}" ] || args+=(--cert "$VAULT_CLIENT_CERT")
-  [ -z "${VAULT_CLIENT_KEY:-}" ] || args+=(--key "$VAULT_CLIENT_KEY")
+  [ -z "${VDL_CLIENT_CERT:-}" ] || args+=(--cert "$VDL_CLIENT_CERT" --key "$VDL_CLIENT_KEY")
   [ "${VDL_SKIP_VERIFY:-false}" != true ] || args+=(-k)
   # curl reads only lower-case http_proxy for http:// URLs; honour HTTP_PROXY as users expect.
   if [ -z "${http_proxy:-}" ] && [ -n "${HTTP_PROXY:-}" ]; then

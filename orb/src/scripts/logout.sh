@@ -29,25 +29,30 @@ VDL_TOOLS=$( (vdl_require_tools && printf '%s' "$VDL_JSON") 2>&1) && VDL_JSON=$V
 
 # vdl_cleanup_session STATE_FILE: prints warnings, never exits.
 vdl_cleanup_session() {
-  local state=$1 registry config lease expires token ns auth_ns revoked=false
-  registry=$(vdl_state_get "$state" registry)
+  local state=$1 config token ns auth_ns login registry expires lease earliest="" status
+  local -a leases=() revoked=()
   config=$(vdl_state_get "$state" docker_config)
-  lease=$(vdl_state_get "$state" lease_id)
-  expires=$(vdl_state_get "$state" expires_at)
   ns=$(vdl_state_get "$state" namespace)
   auth_ns=$(vdl_state_get "$state" auth_namespace)
   VDL_ADDR=$(vdl_state_get "$state" vault_addr)
   VDL_CA_FILE=$(vdl_state_get "$state" ca_file)
+  VDL_CLIENT_CERT=$(vdl_state_get "$state" client_cert)
+  VDL_CLIENT_KEY=$(vdl_state_get "$state" client_key)
   VDL_SKIP_VERIFY=$(vdl_state_get "$state" skip_verify)
-  local later="the credential stays valid until its lease expires${expires:+ at $expires}"
 
-  if [ -n "$config" ]; then
-    if DOCKER_CONFIG=$config docker logout ${registry:+"$registry"} >"$VDL_WORK/docker.out" 2>&1; then
-      vdl_note "Logged out of ${registry:-Docker Hub}."
-    else
-      vdl_warn "docker logout of ${registry:-Docker Hub} failed: $(tr '\n' ' ' <"$VDL_WORK/docker.out")"
+  # Each login record: registry|expires_at|lease_id (lease empty for a static secret).
+  while IFS='|' read -r registry expires lease; do
+    if [ -n "$config" ]; then
+      if DOCKER_CONFIG=$config docker logout ${registry:+"$registry"} >"$VDL_WORK/docker.out" 2>&1; then
+        vdl_note "Logged out of ${registry:-Docker Hub}."
+      else
+        vdl_warn "docker logout of ${registry:-Docker Hub} failed: $(tr '\n' ' ' <"$VDL_WORK/docker.out")"
+      fi
     fi
-  fi
+    [ -z "$lease" ] || leases+=("$lease")
+    if [ -n "$expires" ] && { [ -z "$earliest" ] || [[ $expires < $earliest ]]; }; then earliest=$expires; fi
+  done < <(vdl_state_all "$state" login)
+  local later="the credential stays valid until its lease expires${earliest:+ at $earliest}"
 
   token=$(vdl_state_get "$state" vault_token)
   if [ -z "$token" ]; then
@@ -62,37 +67,42 @@ vdl_cleanup_session() {
   printf 'X-Vault-Token: %s\n' "$token" >"$VDL_TOKEN_HEADER"
   unset token
 
-  # Request 1 of 2. The default policy does not grant it: a 403 is expected and harmless,
-  # because revoke-self below revokes every lease the token created.
-  if [ -n "$lease" ]; then
+  # One request per lease. The default policy does not grant it: a 403 is expected and harmless
+  # (the rest would be refused too), because revoke-self below revokes every lease the token made.
+  for lease in "${leases[@]}"; do
     VDL_LEASE=$lease
     vdl_json_obj lease_id VDL_LEASE >"$VDL_WORK/revoke.json"
     vdl_vault PUT sys/leases/revoke "$ns" "$VDL_WORK/revoke.json"
     case "$VDL_STATUS" in
-      2??) revoked=true ;;
-      403) ;;
+      2??) revoked+=("$lease") ;;
+      403) break ;;
       *) vdl_warn "revoking lease $lease failed: $(vdl_vault_problem)." ;;
     esac
-  fi
-  # Request 2 of 2.
+  done
+  # Then the token, which takes its leases with it.
   vdl_vault POST auth/token/revoke-self "$auth_ns"
-  case "$VDL_STATUS" in
-    2??) vdl_note "Revoked the Vault token${lease:+ and lease $lease}." ;;
+  status=$VDL_STATUS
+  rm -f "$VDL_TOKEN_HEADER"
+  local what="${#leases[@]} leases"
+  case "${#leases[@]}" in 0) what="no lease (static secrets)" ;; 1) what="lease ${leases[0]}" ;; esac
+  case "$status" in
+    2??) vdl_note "Revoked the Vault token and $what." ;;
     403)
-      if [ "$revoked" = true ]; then
-        vdl_note "Revoked lease $lease; the Vault token had already expired or been revoked."
+      if [ "${#revoked[@]}" -gt 0 ] && [ "${#revoked[@]}" -eq "${#leases[@]}" ]; then
+        vdl_note "Revoked $what; the Vault token had already expired or been revoked."
+      elif [ "${#leases[@]}" -eq 0 ]; then
+        vdl_note "The Vault token had already expired or been revoked; there was no lease to revoke."
       else
-        vdl_warn "the Vault token was already invalid (HTTP 403), so its lease could not be revoked here; $later."
+        vdl_warn "the Vault token was already invalid (HTTP 403), so its leases could not all be revoked here; $later."
       fi
       ;;
     *) vdl_warn "revoking the Vault token failed: $(vdl_vault_problem); $later." ;;
   esac
-  rm -f "$VDL_TOKEN_HEADER"
 }
 
 for VDL_SESSION in "${VDL_SESSIONS[@]}"; do
   vdl_cleanup_session "$VDL_SESSION" || true
-  rm -f "$VDL_SESSION" "$VDL_SESSION.ca.pem"
+  rm -f "$VDL_SESSION" "$VDL_SESSION".*
 done
 rmdir "$VDL_STATE_DIR" 2>/dev/null || true
 exit 0

@@ -125,6 +125,14 @@ vdl_state_get() {
   printf '%s' "$out"
 }
 
+# vdl_state_all FILE KEY: every value of a repeated key, one per line, in order.
+vdl_state_all() {
+  local k v
+  while IFS='=' read -r k v; do
+    [ "$k" != "$2" ] || printf '%s\n' "$v"
+  done <"$1"
+}
+
 # Formats an epoch second as UTC ISO 8601 with GNU or BSD date.
 vdl_iso_time() {
   date -u -d "@$1" '+%Y-%m-%dT%H:%M:%SZ' 2>/dev/null || date -u -r "$1" '+%Y-%m-%dT%H:%M:%SZ'

@@ -67,3 +67,17 @@ vdl_check_registry() {
     vdl_fail "parameter '$1' is invalid: '$2'. Accepted: a registry host such as registry.example.com or 127.0.0.1:5000, or empty for Docker Hub."
   fi
 }
+
+# vdl_check_field PARAM VALUE: a field name of the Vault answer (empty = auto-detect).
+vdl_check_field() {
+  if [ -n "$2" ] && ! [[ $2 =~ ^[A-Za-z0-9_-]+$ ]]; then
+    vdl_fail "parameter '$1' is invalid: '$2'. Accepted: a field name of the secret such as username or access_token (letters, digits, '_' and '-'), or empty to detect it."
+  fi
+}
+
+vdl_check_method() {
+  case "$2" in
+    "" | read | write) ;;
+    *) vdl_fail "parameter '$1' is invalid: '$2'. Accepted: read, write, or empty (write for <engine_mount>/token/ paths, read otherwise)." ;;
+  esac
+}
