@@ -15,7 +15,7 @@ vdl_registries_records() {
     VDL_JQ_SEP=$VDL_SEP jq -r '
       def str($i; $k): if .[$k] == null then ""
         elif (.[$k] | type) != "string" then error("entry \($i): \($k) is not a string")
-        elif (.[$k] | test("[\\u0000-\\u001f\\u007f]")) then error("entry \($i): \($k) contains a control character")
+        elif (.[$k] | test("[[:cntrl:]]")) then error("entry \($i): \($k) contains a control character")
         else .[$k] end;
       try (
         if type != "array" or length == 0 then error("it is not a non-empty JSON array") else . end

@@ -19,13 +19,14 @@ vdl_login_hint() {
   esac
 }
 
-# vdl_issue_hint PATH: after a failed credential request.
+# vdl_issue_hint PATH METHOD: after a failed credential request.
 vdl_issue_hint() {
-  local errors
+  local errors caps='["create", "update"]'
+  [ "${2:-write}" = write ] || caps='["read"]'
   errors=$(vdl_json_errors <"$VDL_RESPONSE")
   case "$VDL_STATUS:$errors" in
     000:*) printf "Vault did not answer in time: retry, or raise 'timeout'." ;;
-    403:*) printf "the policy of role '%s' needs capabilities [\"create\", \"update\"] on %s (and 'namespace' must be where the engine is mounted)." "$VDL_ROLE" "$1" ;;
+    403:*) printf "the policy of role '%s' needs capabilities %s on %s (and 'namespace' must be where the secret is mounted); Docker Hub engine paths are written, other secrets read unless 'secret_method' says otherwise." "$VDL_ROLE" "$caps" "$1" ;;
     404:*) printf "nothing at %s: check 'engine_mount', 'account' and 'scope' (or 'secret_path') and 'namespace'." "$1" ;;
     405:*) printf "%s does not accept this operation: Docker Hub engine paths are written (account + scope); 'secret_path' is read." "$1" ;;
     *"not permitted"*) printf "the engine configuration for account '%s' does not allow scope '%s': use an allowed 'scope' or change %s/config/%s." "$VDL_ACCOUNT" "$VDL_SCOPE" "$VDL_ENGINE_MOUNT" "$VDL_ACCOUNT" ;;

@@ -89,7 +89,7 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
     vdl_vault GET "$VDL_PATH" "$VDL_NAMESPACE"
   fi
   if [ "${VDL_STATUS:0:1}" != 2 ]; then
-    vdl_fail "Vault refused the credential at $VDL_PATH ($VDL_METHOD): $(vdl_vault_problem). $(vdl_issue_hint "$VDL_PATH") The logout step revokes the Vault token."
+    vdl_fail "Vault refused the credential at $VDL_PATH ($VDL_METHOD): $(vdl_vault_problem). $(vdl_issue_hint "$VDL_PATH" "$VDL_METHOD") The logout step revokes the Vault token."
   fi
   mv "$VDL_RESPONSE" "$VDL_WORK/answer.json"
   VDL_LEASE_ID=$(vdl_json_get lease_id <"$VDL_WORK/answer.json")
