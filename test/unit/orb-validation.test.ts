@@ -48,13 +48,46 @@ const BAD: [string, ParamValue][] = [
   ['registry', 'registry example.com'],
   ['timeout', 0],
   ['retries', 11],
+  ['secret_method', 'delete'],
+  ['secret_method', 'GET'],
+  ['username_field', 'data.username'],
+  ['password_field', 'pass word'],
+  ['secret_body', '{"label": '],
+  ['secret_body', '["not", "an", "object"]'],
+  ['registries', 'not json'],
+  ['registries', '[]'],
+  ['registries', '{"registry": "a", "secret_path": "b"}'],
+  ['registries', '["127.0.0.1:5000"]'],
+  ['registries', '[{"registry": "127.0.0.1:5000"}]'],
+  ['registries', '[{"registry": "r", "secret_path": "secret/data/x", "password": "p"}]'],
+  ['registries', '[{"registry": 5000, "secret_path": "secret/data/x"}]'],
+  ['registries', '[{"registry": "a\tb", "secret_path": "secret/data/x"}]'],
+  ['registries', '[{"registry": "r", "secret_path": "secret/data/x", "body": "{}"}]'],
 ];
 
-function run(parameters: Record<string, ParamValue>) {
+/** `registries` entries that parse but break a per-entry rule, named `registries[i].<key>`. */
+const BAD_ENTRIES: [string, object[]][] = [
+  ['registries[0].secret_path', [{ registry: 'r', secret_path: '/secret/data/x' }]],
+  ['registries[1].secret_path', [{ secret_path: 'a/b' }, { registry: 'r', secret_path: 'a/../b' }]],
+  ['registries[0].registry', [{ registry: 'bad host', secret_path: 'a/b' }]],
+  ['registries[0].method', [{ registry: 'r', secret_path: 'a/b', method: 'list' }]],
+  ['registries[0].username_field', [{ secret_path: 'a/b', username_field: 'a.b' }]],
+  ['registries[0].body', [{ secret_path: 'a/b', body: { x: 1 } }]],
+  [
+    'registries[1].registry',
+    [
+      { registry: 'r', secret_path: 'a/b' },
+      { registry: 'r', secret_path: 'c/d' },
+    ],
+  ],
+];
+
+function run(parameters: Record<string, ParamValue>, hide?: string[]) {
   return runJob({
     dir: mkdtempSync(join(tmpdir(), 'orb-validate-')),
     steps: [{ orb: 'login', parameters }],
     env: { CIRCLE_OIDC_TOKEN: 'not-a-real-token' },
+    hide,
   });
 }
 
@@ -70,6 +103,48 @@ describe('orb login input validation', () => {
       expect(r.output).not.toMatch(/no answer from|retrying/);
     },
   );
+
+  it.concurrent.each(BAD_ENTRIES)(
+    'rejects a registries entry, naming %s',
+    async (name, entries) => {
+      const { account: _, registry: __, ...rest } = GOOD;
+      const r = await run({ ...rest, registries: JSON.stringify(entries) });
+      expect(r.success).toBe(false);
+      expect(r.output).toContain(`parameter '${name}' is invalid`);
+      expect(r.output).toContain('Accepted:');
+      expect(r.output).not.toMatch(/no answer from|retrying/);
+    },
+  );
+
+  it.concurrent.each(BAD.filter(([name]) => ['registries', 'secret_body'].includes(name)))(
+    'rejects %s = %j the same way through python3 (no jq)',
+    async (name, value) => {
+      const { account: _, registry: __, ...rest } = GOOD;
+      const params = name === 'registries' ? rest : { ...GOOD, secret_method: 'write' };
+      const r = await run({ ...params, [name]: value }, ['jq']);
+      expect(r.success).toBe(false);
+      expect(r.output).toContain(`parameter '${name}' is invalid`);
+      expect(r.output).toContain('Accepted:');
+    },
+  );
+
+  it('refuses registries together with the single-registry parameters, naming them', async () => {
+    const r = await run({ ...GOOD, registries: '[{"secret_path": "a/b"}]' });
+    expect(r.output).toContain(
+      "parameter 'registries' is invalid: it replaces 'registry' 'account'",
+    );
+  });
+
+  it('refuses a body with a read, and a client certificate without its key', async () => {
+    const body = await run({ ...GOOD, secret_path: 'kv/data/x', secret_body: '{}' });
+    expect(body.output).toContain(
+      "parameter 'secret_body' is invalid: a body is only sent with method write",
+    );
+    const half = await run({ ...GOOD, client_key: 'x' });
+    expect(half.output).toContain("parameters 'client_certificate' and 'client_key' go together");
+    const notPem = await run({ ...GOOD, client_certificate: 'not a certificate', client_key: 'x' });
+    expect(notPem.output).toContain("parameter 'client_certificate' is invalid");
+  });
 
   it('requires an account unless secret_path is set', async () => {
     const r = await run({ ...GOOD, account: '' });
