@@ -33,7 +33,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 /** The key's base64 body lines: what a leak of the private key would show. */
 const keyLines = () => keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
 
-function login(extra: Record<string, string | boolean> = {}) {
+function login(extra: Record<string, string | number | boolean> = {}) {
   const fx = env.fixtures;
   return {
     auth_mount: fx.circleciMount,
@@ -98,7 +98,10 @@ describe('orb over TLS with mTLS', () => {
   });
 
   it('fails with a TLS hint when no client certificate is presented, leaving nothing behind', async () => {
-    const r = await orbJob(env, { login: login({ retries: 0 }), env: { VAULT_CACERT: tls.caFile } });
+    const r = await orbJob(env, {
+      login: login({ retries: 0 }),
+      env: { VAULT_CACERT: tls.caFile },
+    });
     expect(r.steps.map((s) => s.status)).toEqual(['failed', 'success']);
     expect(r.steps[0]?.output).toMatch(/no answer from https:\/\/127\.0\.0\.1/);
     expect(r.steps[0]?.output).toContain("'ca_certificate' or VAULT_CACERT");
