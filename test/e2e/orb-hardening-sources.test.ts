@@ -76,18 +76,15 @@ describe('orb with a static KV v2 secret', () => {
   it.each([
     ['password_field', { password_field: 'token' }, "no non-empty text field 'token'"],
     ['username_field', { username_field: 'user' }, "no non-empty text field 'user'"],
-  ])(
-    'names the fields present (never values) when %s is wrong',
-    async (_, fields, message) => {
-      const r = await orbJob(env, {
-        login: base({ secret_path: kvPath(), registry: env.registry.host, ...fields }),
-      });
-      expect(r.steps.map((s) => s.status)).toEqual(['failed', 'success']);
-      expect(r.steps[0]?.output).toContain(message);
-      expect(r.steps[0]?.output).toContain('fields present: password, username');
-      expect(r.steps[1]?.output).toContain('Revoked the Vault token');
-    },
-  );
+  ])('names the fields present (never values) when %s is wrong', async (_, fields, message) => {
+    const r = await orbJob(env, {
+      login: base({ secret_path: kvPath(), registry: env.registry.host, ...fields }),
+    });
+    expect(r.steps.map((s) => s.status)).toEqual(['failed', 'success']);
+    expect(r.steps[0]?.output).toContain(message);
+    expect(r.steps[0]?.output).toContain('fields present: password, username');
+    expect(r.steps[1]?.output).toContain('Revoked the Vault token');
+  });
 
   it('is an error listing field names, never values, when no secret field is found', async () => {
     // lookup-self is granted by the default policy; its answer holds the Vault token as `id`.
@@ -173,9 +170,9 @@ describe('orb with several registries in one step', () => {
     expect(out.output).toContain(`Logged out of ${otherName()}`);
     expect(storedAuths(r.home)).toEqual({});
     const engineToken = auths[env.registry.host];
-    expect(await env.registry.canLogin(engineToken?.username ?? '', engineToken?.secret ?? '')).toBe(
-      false,
-    );
+    expect(
+      await env.registry.canLogin(engineToken?.username ?? '', engineToken?.secret ?? ''),
+    ).toBe(false);
     expect(vaultCalls(before)).toEqual([
       `POST /v1/auth/${env.fixtures.circleciMount}/login 200`,
       `POST /v1/${enginePath()} 200`,
