@@ -1,5 +1,7 @@
 // Generic credential sources for the orb against real OpenBao KV v2 and the engine stand-in:
 // method, body and field mapping; a static secret (no lease); several registries in one step.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNothingAlive, orbJob, storedAuths } from './orb-job.js';
@@ -163,6 +165,7 @@ describe('orb with several registries in one step', () => {
       `VAULT_DOCKER_LOGIN_REGISTRIES=${`${env.registry.host} ${otherName()}`.replace(' ', '\\ ')}`,
     );
     expect(env.engine.liveLeases()).toHaveLength(1);
+    expect(statSync(join(r.home, '.docker', 'config.json')).mode & 0o777).toBe(0o600);
 
     const out = await r.logoutLater();
     expect(out.success, out.output).toBe(true);

@@ -146,9 +146,11 @@ describe('orb over TLS with mTLS', () => {
   it('reaches Vault through HTTPS_PROXY (CONNECT), and NO_PROXY bypasses it', async () => {
     const port = new URL(env.vaultAddr).port;
     const before = proxy.requests().length;
+    const { VAULT_CACERT: _, ...pair } = fileEnv();
     const via = await orbJob(env, {
-      login: login(),
-      env: { ...fileEnv(), HTTPS_PROXY: proxy.url },
+      // The CA as PEM text this time.
+      login: login({ ca_certificate: tls.caPem }),
+      env: { ...pair, HTTPS_PROXY: proxy.url },
       extraSecrets: keyLines(),
     });
     expect(via.success, via.output).toBe(true);
