@@ -1,6 +1,8 @@
 // Bundles the Action's main and post steps with ncc into dist/ (committed; CI checks it is fresh).
-// Deterministic: no source maps, no timestamps, no absolute paths; each bundle must stay <= 400 KB.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Deterministic: no source maps, no timestamps, no absolute paths; each file must stay <= 400 KB.
+// Dynamic imports (the YAML parser, loaded only for `registries`) become chunk files next to
+// their entry point.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ncc from '@vercel/ncc';
@@ -21,25 +23,34 @@ const externals = {
 let failed = false;
 for (const step of ['main', 'post']) {
   const entry = join(root, 'src', 'github', 'entry', `${step}.ts`);
-  const { code } = await ncc(entry, {
+  const { code, assets } = await ncc(entry, {
     minify: true,
     quiet: true,
     sourceMap: false,
     externals,
     target: 'es2022',
   });
-  const out = join(root, 'dist', step, 'index.js');
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, code);
-  const kb = (Buffer.byteLength(code) / 1024).toFixed(1);
-  console.log(`${relative(root, out)}: ${kb} KB`);
-  if (Buffer.byteLength(code) > LIMIT) {
-    console.error(`${relative(root, out)} is over the 400 KB budget.`);
-    failed = true;
+  const dir = join(root, 'dist', step);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const files = { 'index.js': code };
+  for (const [name, asset] of Object.entries(assets ?? {})) {
+    // ncc adds a package.json of its own; dist/package.json below covers every bundle.
+    if (name !== 'package.json') files[name] = String(asset.source);
   }
-  if (code.includes(root)) {
-    console.error(`${relative(root, out)} contains an absolute path of this machine.`);
-    failed = true;
+  for (const [name, text] of Object.entries(files)) {
+    const out = join(dir, name);
+    writeFileSync(out, text);
+    const kb = (Buffer.byteLength(text) / 1024).toFixed(1);
+    console.log(`${relative(root, out)}: ${kb} KB`);
+    if (Buffer.byteLength(text) > LIMIT) {
+      console.error(`${relative(root, out)} is over the 400 KB budget.`);
+      failed = true;
+    }
+    if (text.includes(root)) {
+      console.error(`${relative(root, out)} contains an absolute path of this machine.`);
+      failed = true;
+    }
   }
 }
 // The bundles are ES modules whatever the surrounding package says.

@@ -1,6 +1,7 @@
 // Raw inputs (strings, as every CI hands them over) -> a typed, validated Config.
 // zod/mini: the same validators at a third of the bundle size (each bundle must stay <= 400 KB).
 import * as z from 'zod/mini';
+import type { FieldMap } from './credential.js';
 import { ConfigError } from './errors.js';
 
 export const SCOPES = ['read', 'write', 'admin', 'public_read'] as const;
@@ -27,10 +28,12 @@ export interface Config {
   authMount: string;
   role: string;
   audience?: string;
-  /** Where the credential comes from. */
-  source: { path: string; method: 'write' | 'read'; body?: Record<string, unknown> };
+  /** The first (or only) registry's source and registry, as the single-registry outputs. */
+  source: Source;
   scope: Scope;
   registry: string;
+  /** Every registry to log in to, in order; one Vault login serves them all. */
+  entries: Entry[];
   logout: boolean;
   revoke: boolean;
   timeoutMs: number;
@@ -39,6 +42,20 @@ export interface Config {
 }
 
 export type RawInputs = Record<string, string | undefined>;
+
+/** Where one registry's credential comes from and how to read it. */
+export interface Source {
+  path: string;
+  method: 'write' | 'read';
+  body?: Record<string, unknown>;
+}
+
+/** One `docker login`: a registry and the Vault source of its credential. */
+export interface Entry {
+  registry: string;
+  source: Source;
+  fields: FieldMap;
+}
 
 const SEGMENTS = 'letters, digits and . _ - @ : segments joined by single "/"';
 
@@ -122,12 +139,12 @@ function label(value: string): string {
 }
 
 /** Registry host[:port][/path] or Docker Hub; never a URL with credentials. */
-function registry(value: string | undefined): string {
+function registry(value: string | undefined, input = 'registry'): string {
   if (!value) return DOCKER_HUB;
   const host = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._-]+)*$/.test(host)) {
     throw new ConfigError(
-      'registry',
+      input,
       `must be a registry host such as ghcr.io or 127.0.0.1:5000; got "${value}".`,
     );
   }
@@ -139,14 +156,163 @@ export function defaultLabel(parts: string[]): string {
   return parts.filter(Boolean).join(' ').slice(0, 100);
 }
 
+type Get = (name: string) => string | undefined;
+
+/** The inputs `registries` replaces; setting both is ambiguous. */
+export const SINGLE_REGISTRY_INPUTS = [
+  'registry',
+  'account',
+  'secret-path',
+  'secret-method',
+  'secret-body',
+  'username-field',
+  'password-field',
+] as const;
+
+function fieldName(input: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[A-Za-z0-9_-]+$/.test(value))
+    throw new ConfigError(
+      input,
+      `must be a field name of the secret such as username or access_token (letters, digits, "_" and "-"); got "${value}".`,
+    );
+  return value;
+}
+
+function jsonObject(input: string, value: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigError(input, 'must be a JSON object such as {"ttl": "1h"}; it is not JSON.');
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new ConfigError(input, 'must be a JSON object such as {"ttl": "1h"}.');
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * The source of one registry's credential. The Docker Hub engine issues tokens only on write
+ * (with a label); anything else is read unless told, as the orb does.
+ */
+function source(
+  names: { path: string; method: string; body: string },
+  path: string,
+  method: string | undefined,
+  body: string | Record<string, unknown> | undefined,
+  engineMount: string,
+  lbl: string,
+): Source {
+  const engine = path.startsWith(`${engineMount}/token/`);
+  if (method !== undefined && method !== 'read' && method !== 'write')
+    throw new ConfigError(names.method, `must be read or write; got "${method}".`);
+  const m = method ?? (engine ? 'write' : 'read');
+  if (body !== undefined && m === 'read')
+    throw new ConfigError(
+      names.body,
+      `is only sent with a write; set ${names.method} to write or leave ${names.body} empty.`,
+    );
+  if (m === 'read') return { path, method: m };
+  const obj = typeof body === 'string' ? jsonObject(names.body, body) : body;
+  return { path, method: m, body: obj ?? (engine ? { label: lbl } : {}) };
+}
+
+function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): Entry {
+  const account = get('account');
+  if (account) segment('account', account);
+  const secretPath = get('secret-path');
+  let path: string;
+  if (secretPath) path = pathLike('secret-path', secretPath);
+  else if (account) path = `${engineMount}/token/${account}/${scope}`;
+  else
+    throw new ConfigError(
+      'account',
+      'is required (the Docker Hub user configured on the engine), or set secret-path or registries.',
+    );
+  const names = { path: 'secret-path', method: 'secret-method', body: 'secret-body' };
+  return {
+    registry: registry(get('registry')),
+    source: source(names, path, get('secret-method'), get('secret-body'), engineMount, lbl),
+    fields: {
+      username: fieldName('username-field', get('username-field')),
+      password: fieldName('password-field', get('password-field')),
+    },
+  };
+}
+
+const ENTRY_KEYS: Record<string, string> = {
+  registry: 'registry',
+  secret_path: 'secret_path',
+  'secret-path': 'secret_path',
+  method: 'method',
+  body: 'body',
+  username_field: 'username_field',
+  'username-field': 'username_field',
+  password_field: 'password_field',
+  'password-field': 'password_field',
+};
+
+/** The parsed `registries` document (YAML or JSON) -> entries, each validated like the single inputs. */
+function registryEntries(doc: unknown, get: Get, engineMount: string, lbl: string): Entry[] {
+  const set = SINGLE_REGISTRY_INPUTS.filter((n) => get(n) !== undefined);
+  if (set.length)
+    throw new ConfigError(
+      'registries',
+      `replaces ${set.join(', ')}, which are set too; give those keys in each entry instead.`,
+    );
+  const shape =
+    'a list of {registry, secret_path, method?, body?, username_field?, password_field?}';
+  if (!Array.isArray(doc) || doc.length === 0)
+    throw new ConfigError('registries', `must be ${shape} with at least one entry.`);
+  const seen = new Set<string>();
+  return doc.map((item, i) => {
+    const at = `registries[${i}]`;
+    if (!item || typeof item !== 'object' || Array.isArray(item))
+      throw new ConfigError(at, `must be a mapping; expected ${shape}.`);
+    const e: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(item)) {
+      const key = ENTRY_KEYS[k];
+      if (!key) throw new ConfigError(`${at}.${k}`, `is not a known key; expected ${shape}.`);
+      if (key === 'body') {
+        if (v !== null && v !== undefined && (typeof v !== 'object' || Array.isArray(v)))
+          throw new ConfigError(`${at}.body`, 'must be a mapping (a JSON object).');
+      } else if (v !== null && v !== undefined && typeof v !== 'string')
+        throw new ConfigError(`${at}.${key}`, 'must be a string.');
+      if (v !== null && v !== undefined && v !== '') e[key] = v;
+    }
+    const str = (k: string) => e[k] as string | undefined;
+    const path = str('secret_path');
+    if (!path) throw new ConfigError(`${at}.secret_path`, 'is required: the Vault path to use.');
+    pathLike(`${at}.secret_path`, path);
+    const reg = registry(str('registry'), `${at}.registry`);
+    if (seen.has(reg))
+      throw new ConfigError(
+        `${at}.registry`,
+        `"${reg}" appears twice; docker keeps one credential per registry.`,
+      );
+    seen.add(reg);
+    const names = { path: `${at}.secret_path`, method: `${at}.method`, body: `${at}.body` };
+    const body = e.body as Record<string, unknown> | undefined;
+    return {
+      registry: reg,
+      source: source(names, path, str('method'), body, engineMount, lbl),
+      fields: {
+        username: fieldName(`${at}.username_field`, str('username_field')),
+        password: fieldName(`${at}.password_field`, str('password_field')),
+      },
+    };
+  });
+}
+
 /**
  * Validates inputs. `env` supplies the standard VAULT_* fallbacks; `defaults.label` is the
- * adapter's own label (names the repository and run).
+ * adapter's own label (names the repository and run); `defaults.registries` is the parsed
+ * `registries` document (see loadConfig), which replaces the single-registry inputs.
  */
 export function parseConfig(
   raw: RawInputs,
   env: RawInputs = {},
-  defaults: { label?: string } = {},
+  defaults: { label?: string; registries?: unknown } = {},
 ): Config {
   const get = (name: string) => {
     const v = raw[name];
@@ -168,19 +334,12 @@ export function parseConfig(
   }
   const scope = scopeRaw as Scope;
   const engineMount = pathLike('engine-mount', get('engine-mount') ?? 'dockerhub');
-  const account = get('account');
-  if (account) segment('account', account);
-  const secretPath = get('secret-path');
-  let path: string;
-  if (secretPath) path = pathLike('secret-path', secretPath);
-  else if (account) path = `${engineMount}/token/${account}/${scope}`;
-  else
-    throw new ConfigError(
-      'account',
-      'is required (the Docker Hub user configured on the engine), or set secret-path.',
-    );
-
   const lbl = label(get('label') ?? defaults.label ?? 'vault-docker-login');
+  const entries =
+    defaults.registries === undefined
+      ? [singleEntry(get, engineMount, scope, lbl)]
+      : registryEntries(defaults.registries, get, engineMount, lbl);
+  const first = entries[0] as Entry;
   const skipVerify = bool(
     'tls-skip-verify',
     get('tls-skip-verify') ?? env.VAULT_SKIP_VERIFY,
@@ -204,9 +363,10 @@ export function parseConfig(
     authMount,
     role,
     audience: get('audience'),
-    source: { path, method: 'write', body: { label: lbl } },
+    source: first.source,
     scope,
-    registry: registry(get('registry')),
+    registry: first.registry,
+    entries,
     logout: bool('logout', get('logout'), true),
     revoke: bool('revoke', get('revoke'), true),
     timeoutMs: int('timeout', get('timeout'), 60, 1, 3600) * 1000,

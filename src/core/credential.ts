@@ -11,12 +11,13 @@ export interface Credential {
   expiresAt?: string;
 }
 
+/** Field names given by the user; undefined means detect. */
 export interface FieldMap {
   username?: string;
   password?: string;
 }
 
-const SECRET_FIELDS = ['token', 'password', 'secret', 'access_token'] as const;
+export const SECRET_FIELDS = ['token', 'password', 'secret', 'access_token'] as const;
 
 interface VaultSecret {
   lease_id?: string;
@@ -24,39 +25,60 @@ interface VaultSecret {
   data?: Record<string, unknown>;
 }
 
-/** `data`, or KV v2's `data.data`. */
-function fieldsOf(answer: VaultSecret): Record<string, unknown> {
+/** `data`, or KV v2's `data.data` (told by its `metadata` sibling). */
+function fieldsOf(answer: VaultSecret): { at: string; fields: Record<string, unknown> } {
   const data = answer.data ?? {};
   const inner = data.data;
-  if (inner && typeof inner === 'object' && 'metadata' in data)
-    return inner as Record<string, unknown>;
-  return data;
+  if (inner && typeof inner === 'object' && !Array.isArray(inner) && 'metadata' in data)
+    return { at: 'data.data', fields: inner as Record<string, unknown> };
+  return { at: 'data', fields: data };
 }
 
-function pick(
-  fields: Record<string, unknown>,
-  name: string | undefined,
-  candidates: readonly string[],
-) {
-  const names = name ? [name] : candidates;
-  const found = names.find((n) => typeof fields[n] === 'string' && fields[n] !== '');
-  return found === undefined ? undefined : (fields[found] as string);
+const text = (fields: Record<string, unknown>, name: string) =>
+  typeof fields[name] === 'string' && fields[name] !== '' ? (fields[name] as string) : undefined;
+
+/** Every value that may be the secret, so it can be masked before mapping can fail. */
+export function secretCandidates(answer: unknown, map: FieldMap = {}): string[] {
+  const { fields } = fieldsOf((answer ?? {}) as VaultSecret);
+  const names = map.password ? [map.password, ...SECRET_FIELDS] : SECRET_FIELDS;
+  return names.map((n) => text(fields, n)).filter((v): v is string => v !== undefined);
 }
 
-export function toCredential(answer: unknown, now: number, map: FieldMap = {}): Credential {
+/** Maps the answer; a missing field is an error naming the fields present, never a value. */
+export function toCredential(
+  answer: unknown,
+  now: number,
+  map: FieldMap = {},
+  path = 'the Vault path',
+): Credential {
   const secret = (answer ?? {}) as VaultSecret;
-  const fields = fieldsOf(secret);
+  const { at, fields } = fieldsOf(secret);
   const seen = Object.keys(fields).join(', ') || '(none)';
-  const username = pick(fields, map.username, ['username']);
-  const value = pick(fields, map.password, SECRET_FIELDS);
-  if (!username || !value) {
-    const missing = !username
-      ? `username (${map.username ?? 'username'})`
-      : `secret (${map.password ?? SECRET_FIELDS.join(' | ')})`;
-    throw new VdlError(
+  const fail = (what: string, hint: string) =>
+    new VdlError(
       'credential',
-      `The Vault answer has no ${missing} field; fields present: ${seen}.`,
-      'Point secret-path at a secret holding a username and a token or password.',
+      `The answer at ${path} (${at}) has ${what}; fields present: ${seen}.`,
+      hint,
+    );
+  const passwordName = map.password ?? SECRET_FIELDS.find((n) => text(fields, n) !== undefined);
+  const value = passwordName === undefined ? undefined : text(fields, passwordName);
+  if (value === undefined) {
+    throw map.password
+      ? fail(
+          `no non-empty text field "${map.password}" (password-field)`,
+          'Set password-field to the field holding the secret.',
+        )
+      : fail(
+          `no ${SECRET_FIELDS.join(', ')} field`,
+          'Set password-field to the field holding the secret.',
+        );
+  }
+  const usernameName = map.username ?? 'username';
+  const username = text(fields, usernameName);
+  if (username === undefined) {
+    throw fail(
+      `no non-empty text field "${usernameName}" for the username`,
+      'Set username-field to the field holding the user name.',
     );
   }
   const leaseDuration = secret.lease_duration ?? 0;

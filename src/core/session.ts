@@ -1,8 +1,8 @@
 // The two flows every adapter runs: login (identity -> Vault -> lease -> docker login) and cleanup.
-import type { Config } from './config.js';
-import { type Credential, dockerAuthString, toCredential } from './credential.js';
+import type { Config, Entry } from './config.js';
+import { dockerAuthString, secretCandidates, toCredential } from './credential.js';
 import { dockerLogin, dockerLogout } from './docker.js';
-import { describe } from './errors.js';
+import { describe, VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 import { explainIssue, explainLogin } from './explain.js';
 import { createDispatcher } from './http.js';
@@ -25,14 +25,25 @@ export interface Logger {
   debug(message: string): void;
 }
 
-/** What cleanup needs, persisted step by step so a failure half-way still gets cleaned up. */
-export interface SessionState {
-  vaultToken?: string;
+/** One registry's part of the session. */
+export interface LoginRecord {
+  registry?: string;
   leaseId?: string;
   leaseDuration?: number;
   expiresAt?: string;
-  registry?: string;
   loggedIn?: boolean;
+}
+
+/**
+ * What cleanup needs, persisted step by step so a failure half-way still gets cleaned up. The
+ * first registry's record sits at the top level (the shape a single-registry login saves);
+ * further registries are in `others`.
+ */
+export interface SessionState extends LoginRecord {
+  vaultToken?: string;
+  /** The user brought the Vault token (VAULT_TOKEN): it is never saved and never revoked. */
+  borrowed?: boolean;
+  others?: LoginRecord[];
   /** Cleanup already ran (main cleaned up after its own failure, or a second post). */
   done?: boolean;
 }
@@ -43,7 +54,10 @@ export interface StateStore {
 }
 
 export interface SessionDeps {
-  identity: IdentityProvider;
+  /** Where the JWT comes from; not needed with `borrowedToken`. */
+  identity?: IdentityProvider;
+  /** A Vault token the user brought: skip the JWT login, never revoke the token itself. */
+  borrowedToken?: string;
   masker: Masker;
   logger: Logger;
   state: StateStore;
@@ -61,8 +75,22 @@ export interface LoginResult {
   expiresAt?: string;
 }
 
+/** What cleanup needs of the configuration (the CLI keeps just this between login and logout). */
+export type CleanupConfig = Pick<
+  Config,
+  | 'url'
+  | 'namespace'
+  | 'authNamespace'
+  | 'tls'
+  | 'retries'
+  | 'timeoutMs'
+  | 'logout'
+  | 'revoke'
+  | 'registry'
+>;
+
 export function vaultClient(
-  cfg: Config,
+  cfg: Pick<Config, 'url' | 'tls' | 'retries' | 'timeoutMs'>,
   deps: Pick<SessionDeps, 'clock' | 'logger' | 'vault'>,
 ): VaultClient {
   if (deps.vault) return deps.vault;
@@ -87,17 +115,30 @@ async function timed<T>(
   return { value, ms: deps.clock.now() - start, label };
 }
 
-export async function login(cfg: Config, deps: SessionDeps): Promise<LoginResult> {
-  const { logger, masker, state } = deps;
-  if (cfg.tls.skipVerify) {
-    logger.warn(
-      'tls-skip-verify is on: the Vault server certificate is NOT verified. Anyone in the path can read the token. Use ca-certificate instead.',
-    );
+/** Saves a patch to registry `i`'s record. */
+function saveRecord(state: StateStore, i: number, patch: LoginRecord): void {
+  if (i === 0) {
+    state.save(patch);
+    return;
   }
-  const vault = vaultClient(cfg, deps);
-  const deadline = deps.clock.now() + cfg.timeoutMs;
+  const others = [...(state.load().others ?? [])];
+  others[i - 1] = { ...others[i - 1], ...patch };
+  state.save({ others });
+}
 
-  const id = await timed(deps, 'identity', () => deps.identity.getToken(cfg.audience, deadline));
+/** The Vault token: the user's own, or one from a JWT login. */
+async function vaultToken(cfg: Config, deps: SessionDeps, vault: VaultClient): Promise<string> {
+  const { logger, masker, state } = deps;
+  if (deps.borrowedToken) {
+    masker.mask(deps.borrowedToken);
+    state.save({ borrowed: true });
+    logger.info('Using the Vault token from VAULT_TOKEN (it is not revoked at logout).');
+    return deps.borrowedToken;
+  }
+  if (!deps.identity) throw new VdlError('identity', 'No identity provider and no Vault token.');
+  const identity = deps.identity;
+  const deadline = deps.clock.now() + cfg.timeoutMs;
+  const id = await timed(deps, 'identity', () => identity.getToken(cfg.audience, deadline));
   const jwt = id.value;
   masker.mask(jwt);
   logger.info(`Identity token obtained (${id.ms} ms).`);
@@ -110,49 +151,80 @@ export async function login(cfg: Config, deps: SessionDeps): Promise<LoginResult
     }
   });
   masker.mask(auth.value.token);
-  state.save({ vaultToken: auth.value.token, registry: cfg.registry });
+  state.save({ vaultToken: auth.value.token });
   logger.info(
     `Vault login as role "${cfg.role}" on auth/${cfg.authMount}: policies ${auth.value.policies.join(', ') || '(none)'} (${auth.ms} ms).`,
   );
+  return auth.value.token;
+}
 
-  let cred: Credential;
+/** One registry: the credential from its source, then docker login. */
+async function loginEntry(
+  cfg: Config,
+  entry: Entry,
+  i: number,
+  token: string,
+  deps: SessionDeps,
+  vault: VaultClient,
+): Promise<LoginResult> {
+  const { logger, masker, state } = deps;
+  const { source } = entry;
+  saveRecord(state, i, { registry: entry.registry });
+  const issued = await timed(deps, 'lease', async () => {
+    try {
+      const answer = await vault.call({
+        method: source.method === 'write' ? 'POST' : 'GET',
+        path: source.path,
+        token,
+        namespace: cfg.namespace,
+        body: source.method === 'write' ? source.body : undefined,
+      });
+      // Mask whatever secret-looking values arrived before mapping can fail and print anything.
+      for (const v of secretCandidates(answer, entry.fields)) masker.mask(v);
+      return toCredential(answer, deps.clock.now(), entry.fields, source.path);
+    } catch (err) {
+      throw explainIssue(err, { ...cfg, source });
+    }
+  });
+  const cred = issued.value;
+  masker.mask(cred.secret);
+  masker.mask(dockerAuthString(cred));
+  saveRecord(state, i, {
+    leaseId: cred.leaseId,
+    leaseDuration: cred.leaseDuration,
+    expiresAt: cred.expiresAt,
+  });
+  logger.info(
+    `Credential for "${cred.username}" from ${source.path} (${source.method})${cred.leaseId ? `: lease ${cred.leaseId}, ${cred.leaseDuration} s` : ': a static secret, no lease to revoke'} (${issued.ms} ms).`,
+  );
+  const dl = await timed(deps, 'docker', () =>
+    dockerLogin(deps.exec, entry.registry, cred.username, cred.secret),
+  );
+  saveRecord(state, i, { loggedIn: true });
+  logger.info(`docker login to ${entry.registry} as "${cred.username}" succeeded (${dl.ms} ms).`);
+  return {
+    username: cred.username,
+    registry: entry.registry,
+    leaseId: cred.leaseId,
+    leaseDuration: cred.leaseDuration,
+    expiresAt: cred.expiresAt,
+  };
+}
+
+/** Logs in to every registry of `cfg.entries` with one Vault token; all or nothing. */
+export async function loginAll(cfg: Config, deps: SessionDeps): Promise<LoginResult[]> {
+  const { logger } = deps;
+  if (cfg.tls.skipVerify) {
+    logger.warn(
+      'tls-skip-verify is on: the Vault server certificate is NOT verified. Anyone in the path can read the token. Use ca-certificate instead.',
+    );
+  }
+  const vault = vaultClient(cfg, deps);
+  const token = await vaultToken(cfg, deps, vault);
+  const results: LoginResult[] = [];
   try {
-    const issued = await timed(deps, 'lease', async () => {
-      try {
-        const answer = await vault.call({
-          method: cfg.source.method === 'write' ? 'POST' : 'GET',
-          path: cfg.source.path,
-          token: auth.value.token,
-          namespace: cfg.namespace,
-          body: cfg.source.method === 'write' ? cfg.source.body : undefined,
-        });
-        const secretValue = (answer as { data?: Record<string, unknown> })?.data;
-        // Mask whatever secret-looking values arrived before mapping can fail and print anything.
-        for (const k of ['token', 'password', 'secret', 'access_token']) {
-          if (typeof secretValue?.[k] === 'string') masker.mask(secretValue[k] as string);
-        }
-        return toCredential(answer, deps.clock.now());
-      } catch (err) {
-        throw explainIssue(err, cfg);
-      }
-    });
-    cred = issued.value;
-    masker.mask(cred.secret);
-    masker.mask(dockerAuthString(cred));
-    state.save({
-      leaseId: cred.leaseId,
-      leaseDuration: cred.leaseDuration,
-      expiresAt: cred.expiresAt,
-    });
-    logger.info(
-      `Credential for "${cred.username}" from ${cfg.source.path}${cred.leaseId ? `: lease ${cred.leaseId}, ${cred.leaseDuration} s` : ' (no lease)'} (${issued.ms} ms).`,
-    );
-
-    const dl = await timed(deps, 'docker', () =>
-      dockerLogin(deps.exec, cfg.registry, issued.value.username, issued.value.secret),
-    );
-    state.save({ loggedIn: true });
-    logger.info(`docker login to ${cfg.registry} as "${cred.username}" succeeded (${dl.ms} ms).`);
+    for (const [i, entry] of cfg.entries.entries())
+      results.push(await loginEntry(cfg, entry, i, token, deps, vault));
   } catch (err) {
     logger.warn(
       `Login failed after Vault issued a token; revoking now: ${describe(err).split('\n')[0]}`,
@@ -160,18 +232,19 @@ export async function login(cfg: Config, deps: SessionDeps): Promise<LoginResult
     await cleanup(cfg, deps, vault);
     throw err;
   }
-  return {
-    username: cred.username,
-    registry: cfg.registry,
-    leaseId: cred.leaseId,
-    leaseDuration: cred.leaseDuration,
-    expiresAt: cred.expiresAt,
-  };
+  return results;
+}
+
+/** The single-registry flow: the first registry's result. */
+export async function login(cfg: Config, deps: SessionDeps): Promise<LoginResult> {
+  const [first] = await loginAll(cfg, deps);
+  if (!first) throw new VdlError('config', 'No registry to log in to.');
+  return first;
 }
 
 /** Logout and revoke. Never throws: every problem is a warning naming when the lease ends on its own. */
 export async function cleanup(
-  cfg: Config,
+  cfg: CleanupConfig,
   deps: Omit<SessionDeps, 'identity'>,
   client?: VaultClient,
 ): Promise<void> {
@@ -181,47 +254,71 @@ export async function cleanup(
     logger.info('Already cleaned up; nothing to do.');
     return;
   }
-  if (!s.vaultToken && !s.loggedIn) {
+  const records = [s, ...(s.others ?? [])];
+  const token = s.borrowed ? deps.borrowedToken : s.vaultToken;
+  if (!s.vaultToken && !s.borrowed && !records.some((r) => r.loggedIn)) {
     logger.info('Nothing to clean up: the login step did not get a Vault token.');
     return;
   }
-  const ends = s.expiresAt
-    ? `; it expires on its own at ${s.expiresAt} (TTL ${s.leaseDuration} s)`
+  const first = records
+    .filter((r) => r.expiresAt)
+    .sort((x, y) => String(x.expiresAt).localeCompare(String(y.expiresAt)))[0];
+  const ends = first
+    ? `; it expires on its own at ${first.expiresAt} (TTL ${first.leaseDuration} s)`
     : '';
-  if (s.loggedIn && cfg.logout) {
-    try {
-      await dockerLogout(deps.exec, s.registry ?? cfg.registry);
-      logger.info(`docker logout from ${s.registry ?? cfg.registry}.`);
-    } catch (err) {
-      logger.warn(`${describe(err)}`);
+  if (cfg.logout) {
+    for (const r of records.filter((x) => x.loggedIn)) {
+      const registry = r.registry ?? cfg.registry;
+      try {
+        await dockerLogout(deps.exec, registry);
+        logger.info(`docker logout from ${registry}.`);
+      } catch (err) {
+        logger.warn(`${describe(err)}`);
+      }
     }
   }
-  if (cfg.revoke && s.vaultToken) {
+  const leases = records.map((r) => r.leaseId).filter((l): l is string => Boolean(l));
+  if (cfg.revoke && token) {
     const vault = client ?? vaultClient(cfg, deps);
-    if (s.leaseId) {
+    for (const leaseId of leases) {
       try {
-        const r = await vault.revokeLease(s.leaseId, s.vaultToken, cfg.namespace);
-        if (r === 'revoked') logger.info(`Lease ${s.leaseId} revoked.`);
+        const r = await vault.revokeLease(leaseId, token, cfg.namespace);
+        if (r === 'revoked') {
+          logger.info(`Lease ${leaseId} revoked.`);
+          continue;
+        }
+        if (s.borrowed)
+          logger.warn(
+            `Your Vault token may not revoke lease ${leaseId} (sys/leases/revoke not granted)${ends}.`,
+          );
         else
           logger.debug(
             'sys/leases/revoke not granted by the policy; revoke-self covers the lease.',
           );
+        // The same policy refuses the rest as well.
+        break;
       } catch (err) {
-        logger.warn(`Could not revoke lease ${s.leaseId}: ${describe(err)}${ends}`);
+        logger.warn(`Could not revoke lease ${leaseId}: ${describe(err)}${ends}`);
       }
     }
-    try {
-      const r = await vault.revokeSelf(s.vaultToken, cfg.authNamespace);
-      logger.info(
-        r === 'revoked'
-          ? 'Vault token revoked (with every lease it created).'
-          : 'Vault token was already revoked or expired.',
-      );
-    } catch (err) {
-      logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
+    if (!s.borrowed) {
+      try {
+        const r = await vault.revokeSelf(token, cfg.authNamespace);
+        logger.info(
+          r === 'revoked'
+            ? 'Vault token revoked (with every lease it created).'
+            : 'Vault token was already revoked or expired.',
+        );
+      } catch (err) {
+        logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
+      }
     }
-  } else if (s.leaseId) {
-    logger.info(`revoke is off: lease ${s.leaseId} stays alive${ends}.`);
+  } else if (cfg.revoke && s.borrowed && leases.length) {
+    logger.warn(`VAULT_TOKEN is not set: cannot revoke ${leases.join(', ')}${ends}.`);
+  } else if (leases.length) {
+    logger.info(
+      `revoke is off: ${leases.join(', ')} stay${leases.length > 1 ? '' : 's'} alive${ends}.`,
+    );
   }
   // With revoke off the token lives on, so a later cleanup may still revoke it.
   if (cfg.revoke) deps.state.save({ done: true });

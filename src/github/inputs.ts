@@ -1,6 +1,7 @@
 // Reads every input the way the runner passes them and the label GitHub jobs get by default.
 import * as core from '@actions/core';
-import { type Config, defaultLabel, parseConfig, type RawInputs } from '../core/config.js';
+import { type Config, defaultLabel, type RawInputs } from '../core/config.js';
+import { loadConfig } from '../core/load-config.js';
 
 export const INPUTS = [
   'url',
@@ -13,6 +14,11 @@ export const INPUTS = [
   'account',
   'scope',
   'secret-path',
+  'secret-method',
+  'secret-body',
+  'username-field',
+  'password-field',
+  'registries',
   'label',
   'registry',
   'logout',
@@ -25,7 +31,7 @@ export const INPUTS = [
   'tls-skip-verify',
 ] as const;
 
-export function readConfig(env: NodeJS.ProcessEnv): Config {
+export function readConfig(env: NodeJS.ProcessEnv): Promise<Config> {
   const raw: RawInputs = {};
   for (const name of INPUTS) raw[name] = core.getInput(name);
   const label = defaultLabel([
@@ -33,5 +39,5 @@ export function readConfig(env: NodeJS.ProcessEnv): Config {
     env.GITHUB_RUN_ID ? `run ${env.GITHUB_RUN_ID}` : '',
     env.GITHUB_RUN_ATTEMPT ? `attempt ${env.GITHUB_RUN_ATTEMPT}` : '',
   ]);
-  return parseConfig(raw, env, { label });
+  return loadConfig(raw, env, { label });
 }

@@ -12,7 +12,7 @@ export async function run(): Promise<void> {
       core.info('Nothing to clean up: the main step did not log in.');
       return;
     }
-    await cleanup(readConfig(process.env), deps);
+    await cleanup(await readConfig(process.env), deps);
   } catch (err) {
     core.warning(`Cleanup could not run: ${describe(err)}`);
   }
