@@ -16,8 +16,30 @@ function where(
   return ns ? `${cfg.url} (namespace "${ns}")` : cfg.url;
 }
 
+/** Statuses that mean "Vault is unavailable now", never "your request is wrong". */
+const UNAVAILABLE = new Set([412, 429, 502, 503, 504]);
+
+/** After retries ran out: say it was Vault's state, and which inputs bound the retrying. */
+function unavailable(
+  err: VaultHttpError,
+  cfg: Pick<Config, 'retries' | 'timeoutMs'>,
+): VaultHttpError | undefined {
+  if (!UNAVAILABLE.has(err.status)) return undefined;
+  return new VaultHttpError(
+    err.status,
+    err.path,
+    err.errors,
+    'vault',
+    `Vault is unavailable (sealed, rate-limited or a standby behind): the step gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
+      "Raise the retries or timeout input if this is passing, or check Vault's health.",
+    `Vault kept answering ${err.status} on ${err.path}: ${err.errors.join('; ') || '(no details)'}`,
+  );
+}
+
 export function explainLogin(err: unknown, cfg: Config, jwt: string): unknown {
   if (!(err instanceof VaultHttpError)) return err;
+  const down = unavailable(err, cfg);
+  if (down) return down;
   const text = err.errors.join('; ');
   const mount = cfg.authMount;
   const at = where(cfg, cfg.authNamespace);
@@ -59,6 +81,8 @@ export function explainLogin(err: unknown, cfg: Config, jwt: string): unknown {
 
 export function explainIssue(err: unknown, cfg: Config): unknown {
   if (!(err instanceof VaultHttpError)) return err;
+  const down = unavailable(err, cfg);
+  if (down) return down;
   const path = cfg.source.path;
   const text = err.errors.join('; ');
   if (err.status === 403) {

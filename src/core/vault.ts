@@ -35,10 +35,25 @@ function errorsOf(body: unknown): string[] {
 }
 
 export class VaultClient {
-  constructor(readonly opts: VaultOptions) {}
+  /** The time the caller allowed (its timeout), reused as the budget for cleanup. */
+  private readonly budgetMs: number;
+  private cleanupDeadline?: number;
+
+  constructor(readonly opts: VaultOptions) {
+    this.budgetMs = Math.max(1, opts.deadline - (opts.clock ?? systemClock).now());
+  }
+
+  /**
+   * Revocations get one fresh budget, started at the first: a login that failed by spending its
+   * whole timeout must still revoke its token, or a write still queued could lease with it later.
+   */
+  private revokeDeadline(): number {
+    this.cleanupDeadline ??= (this.opts.clock ?? systemClock).now() + this.budgetMs;
+    return this.cleanupDeadline;
+  }
 
   /** Returns the parsed body of a 2xx answer; throws VaultHttpError otherwise. */
-  async call(c: Call): Promise<unknown> {
+  async call(c: Call, deadline = this.opts.deadline): Promise<unknown> {
     const headers: Record<string, string> = { 'x-vault-request': 'true' };
     if (c.token) headers['x-vault-token'] = c.token;
     if (c.namespace) headers['x-vault-namespace'] = c.namespace;
@@ -59,7 +74,7 @@ export class VaultClient {
         throw err;
       },
       judgeHttp,
-      { retries: this.opts.retries, deadline: this.opts.deadline, clock },
+      { retries: this.opts.retries, deadline, clock },
       (_err, wait, n) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n),
     );
   }
@@ -96,13 +111,10 @@ export class VaultClient {
     namespace?: string,
   ): Promise<'revoked' | 'forbidden'> {
     try {
-      await this.call({
-        method: 'PUT',
-        path: 'sys/leases/revoke',
-        token,
-        namespace,
-        body: { lease_id: leaseId },
-      });
+      await this.call(
+        { method: 'PUT', path: 'sys/leases/revoke', token, namespace, body: { lease_id: leaseId } },
+        this.revokeDeadline(),
+      );
       return 'revoked';
     } catch (err) {
       if (err instanceof VaultHttpError && err.status === 403) return 'forbidden';
@@ -113,7 +125,10 @@ export class VaultClient {
   /** Revokes the token and every lease it created. 'gone' when the token is already invalid. */
   async revokeSelf(token: string, namespace?: string): Promise<'revoked' | 'gone'> {
     try {
-      await this.call({ method: 'POST', path: 'auth/token/revoke-self', token, namespace });
+      await this.call(
+        { method: 'POST', path: 'auth/token/revoke-self', token, namespace },
+        this.revokeDeadline(),
+      );
       return 'revoked';
     } catch (err) {
       if (err instanceof VaultHttpError && err.status === 403) return 'gone';
