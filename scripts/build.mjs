@@ -1,4 +1,4 @@
-// Bundles the Action's main and post steps with ncc into dist/ (committed; CI checks it is fresh).
+// Bundles the Action's main and post steps and the CLI with ncc into dist/ (committed; CI checks it is fresh).
 // Deterministic: no source maps, no timestamps, no absolute paths; each file must stay <= 400 KB.
 // Dynamic imports (the YAML parser, loaded only for `registries`) become chunk files next to
 // their entry point.
@@ -20,9 +20,17 @@ const externals = {
   '../llhttp/llhttp_simd-wasm.js': 'node:http',
 };
 
+const ENTRIES = {
+  main: join('src', 'github', 'entry', 'main.ts'),
+  post: join('src', 'github', 'entry', 'post.ts'),
+  cli: join('src', 'cli', 'entry.ts'),
+};
+// The CLI is the package's `bin`: a shebang and the executable bit.
+const SHEBANG = { cli: '#!/usr/bin/env node\n' };
+
 let failed = false;
-for (const step of ['main', 'post']) {
-  const entry = join(root, 'src', 'github', 'entry', `${step}.ts`);
+for (const [step, source] of Object.entries(ENTRIES)) {
+  const entry = join(root, source);
   const { code, assets } = await ncc(entry, {
     minify: true,
     quiet: true,
@@ -33,14 +41,14 @@ for (const step of ['main', 'post']) {
   const dir = join(root, 'dist', step);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const files = { 'index.js': code };
+  const files = { 'index.js': (SHEBANG[step] ?? '') + code };
   for (const [name, asset] of Object.entries(assets ?? {})) {
     // ncc adds a package.json of its own; dist/package.json below covers every bundle.
     if (name !== 'package.json') files[name] = String(asset.source);
   }
   for (const [name, text] of Object.entries(files)) {
     const out = join(dir, name);
-    writeFileSync(out, text);
+    writeFileSync(out, text, { mode: name === 'index.js' && SHEBANG[step] ? 0o755 : 0o644 });
     const kb = (Buffer.byteLength(text) / 1024).toFixed(1);
     console.log(`${relative(root, out)}: ${kb} KB`);
     if (Buffer.byteLength(text) > LIMIT) {

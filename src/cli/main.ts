@@ -1,0 +1,190 @@
+// The CLI: `login` and `logout` over the same core as the Action. Logs go to stderr, --json to stdout.
+import type { Config, RawInputs } from '../core/config.js';
+import { defaultLabel } from '../core/config.js';
+import { ConfigError, describe } from '../core/errors.js';
+import { type Exec, nodeExec } from '../core/exec.js';
+import { loadConfig } from '../core/load-config.js';
+import { systemClock } from '../core/retry.js';
+import {
+  type CleanupConfig,
+  cleanup,
+  type Logger,
+  loginAll,
+  type SessionDeps,
+} from '../core/session.js';
+import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
+import { detectIdentity, type IdentityOptions, identityProvider } from './identity.js';
+import { fileStore, memoryStore, readState, removeState, stateLocation } from './state.js';
+import { UsageError } from './usage.js';
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+function stderrLogger(io: Io): Logger & { warnings: number } {
+  const log = {
+    warnings: 0,
+    info: (m: string) => io.err(`${m}\n`),
+    warn: (m: string) => {
+      log.warnings++;
+      io.err(`warning: ${m}\n`);
+    },
+    // Details only the Action's debug log shows; the CLI stays quiet about them.
+    debug: () => {},
+  };
+  return log;
+}
+
+/** The CI job, for the Docker Hub token label. */
+function ciLabel(env: NodeJS.ProcessEnv): string {
+  const job = env.GITHUB_REPOSITORY
+    ? [env.GITHUB_REPOSITORY, `run ${env.GITHUB_RUN_ID ?? ''}`]
+    : env.CI_PROJECT_PATH
+      ? [env.CI_PROJECT_PATH, `job ${env.CI_JOB_ID ?? ''}`]
+      : env.BUILDKITE_PIPELINE_SLUG
+        ? [env.BUILDKITE_PIPELINE_SLUG, `build ${env.BUILDKITE_BUILD_NUMBER ?? ''}`]
+        : env.CIRCLE_PROJECT_REPONAME
+          ? [env.CIRCLE_PROJECT_REPONAME, `build ${env.CIRCLE_BUILD_NUM ?? ''}`]
+          : env.JOB_NAME
+            ? [env.JOB_NAME, `build ${env.BUILD_NUMBER ?? ''}`]
+            : ['vault-docker-login'];
+  return defaultLabel(job);
+}
+
+const str = (v: string | boolean | undefined) => (typeof v === 'string' ? v : undefined);
+
+/** docker runs against the DOCKER_CONFIG of the login, whatever the logout's environment says. */
+function dockerExec(dockerConfig: string | undefined): Exec {
+  if (!dockerConfig) return nodeExec;
+  return (cmd, args, opts = {}) =>
+    nodeExec(cmd, args, {
+      ...opts,
+      env: { ...process.env, ...opts.env, DOCKER_CONFIG: dockerConfig },
+    });
+}
+
+function cleanupConfig(cfg: Config): CleanupConfig {
+  const { url, namespace, authNamespace, tls, retries, timeoutMs, logout, revoke, registry } = cfg;
+  return { url, namespace, authNamespace, tls, retries, timeoutMs, logout, revoke, registry };
+}
+
+async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const idOpts: IdentityOptions = {
+    identity: str(flags.identity),
+    jwtFile: str(flags['jwt-file']),
+    jwtEnv: str(flags['jwt-env']),
+    gitlabTokenVar: str(flags['gitlab-token-var']) ?? 'VAULT_ID_TOKEN',
+  };
+  const identity = detectIdentity(idOpts, env);
+  const raw: RawInputs = {};
+  for (const f of INPUT_FLAGS) raw[f] = str(flags[f]);
+  if (flags['tls-skip-verify']) raw['tls-skip-verify'] = 'true';
+  // The role is not used without a JWT login.
+  if (identity === 'vault-token' && !raw.role) raw.role = 'none';
+  const cfg = await loadConfig(
+    raw,
+    {
+      ...env,
+      VAULT_CACERT: str(flags['ca-cert']) ?? env.VAULT_CACERT,
+      VAULT_CLIENT_CERT: str(flags['client-cert']) ?? env.VAULT_CLIENT_CERT,
+      VAULT_CLIENT_KEY: str(flags['client-key']) ?? env.VAULT_CLIENT_KEY,
+    },
+    { label: ciLabel(env) },
+  );
+  const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
+  const before = readState(at.path);
+  if (before && !before.state.done)
+    throw new ConfigError(
+      'session',
+      `"${str(flags.session)}" is still logged in (state in ${at.path}). Run "vault-docker-login logout" first, or pass another --session.`,
+    );
+  const logger = stderrLogger(io);
+  const clock = systemClock;
+  const deps: SessionDeps = {
+    // The CLI prints no secret, so there is nothing to mask.
+    masker: { mask: () => {} },
+    logger,
+    state: fileStore(at, {
+      version: 1,
+      config: cleanupConfig(cfg),
+      dockerConfig: env.DOCKER_CONFIG,
+    }),
+    exec: nodeExec,
+    clock,
+  };
+  if (identity === 'vault-token') {
+    if (!env.VAULT_TOKEN)
+      throw new UsageError('--identity vault-token needs VAULT_TOKEN to be set.');
+    deps.borrowedToken = env.VAULT_TOKEN;
+  } else {
+    logger.info(`Identity: ${identity}.`);
+    deps.identity = identityProvider(identity, idOpts, env, {
+      exec: nodeExec,
+      clock,
+      retries: cfg.retries,
+      logger,
+    });
+  }
+  try {
+    const results = await loginAll(cfg, deps);
+    if (flags.json)
+      io.out(
+        `${JSON.stringify(
+          results.map((r) => ({
+            registry: r.registry,
+            username: r.username,
+            'lease-id': r.leaseId ?? '',
+            'expires-at': r.expiresAt ?? '',
+          })),
+        )}\n`,
+      );
+    logger.info(
+      `Logged in; run "vault-docker-login logout${flags.session ? ` --session ${flags.session}` : ''}" at the end.`,
+    );
+    return EXIT.ok;
+  } catch (err) {
+    // loginAll already logged out and revoked what it got.
+    removeState(at.path);
+    throw err;
+  }
+}
+
+async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
+  const file = readState(at.path);
+  if (!file) {
+    io.err(`Nothing to clean up: no login state at ${at.path}.\n`);
+    return EXIT.ok;
+  }
+  const logger = stderrLogger(io);
+  await cleanup(file.config, {
+    masker: { mask: () => {} },
+    logger,
+    state: memoryStore(file.state),
+    exec: dockerExec(file.dockerConfig),
+    clock: systemClock,
+    borrowedToken: file.state.borrowed ? env.VAULT_TOKEN : undefined,
+  });
+  removeState(at.path);
+  return logger.warnings ? EXIT.failure : EXIT.ok;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  try {
+    const cmd = parseCommand(argv);
+    if (cmd.name === 'help' || cmd.flags.help) {
+      io.out(HELP[cmd.name]);
+      return EXIT.ok;
+    }
+    return cmd.name === 'login'
+      ? await login(cmd.flags, env, io)
+      : await logout(cmd.flags, env, io);
+  } catch (err) {
+    io.err(`error: ${describe(err)}\n`);
+    if (err instanceof UsageError) io.err('Run "vault-docker-login --help" for usage.\n');
+    return err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failure;
+  }
+}

@@ -1,0 +1,111 @@
+// The session state between `login` and `logout`: a 0600 JSON file in a 0700 directory owned by
+// this user (under XDG_RUNTIME_DIR, else TMPDIR), one file per --session name.
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { VdlError } from '../core/errors.js';
+import type { CleanupConfig, SessionState, StateStore } from '../core/session.js';
+import { UsageError } from './usage.js';
+
+/** What logout needs: no secret but the Vault token (and only one this tool created). */
+export interface StateFile {
+  version: 1;
+  config: CleanupConfig;
+  /** DOCKER_CONFIG at login, so logout edits the same config.json. */
+  dockerConfig?: string;
+  state: SessionState;
+}
+
+const uid = () => process.getuid?.() ?? 0;
+
+/** A private directory: created 0700, refused when it is a symlink or someone else's. */
+function privateDir(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== uid())
+    throw new VdlError(
+      'config',
+      `State directory ${dir} is not a directory owned by this user; not trusting it.`,
+      'Pass --state-file with a path in a directory of your own.',
+    );
+  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
+  return dir;
+}
+
+/** Where the state lives; `ownDir` when it is our default directory (checked and kept 0700). */
+export interface StateLocation {
+  path: string;
+  ownDir: boolean;
+}
+
+export function stateLocation(
+  env: NodeJS.ProcessEnv,
+  session: string,
+  stateFile?: string,
+): StateLocation {
+  if (stateFile) return { path: stateFile, ownDir: false };
+  if (!/^[A-Za-z0-9_.-]+$/.test(session) || session.startsWith('.'))
+    throw new UsageError(
+      `--session must be a name of letters, digits, ".", "_" and "-"; got "${session}".`,
+    );
+  const base = env.XDG_RUNTIME_DIR || env.TMPDIR || tmpdir();
+  return { path: join(base, `vault-docker-login-${uid()}`, `${session}.json`), ownDir: true };
+}
+
+export function readState(path: string): StateFile | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    if (parsed?.version !== 1) throw new Error('unknown version');
+    return parsed;
+  } catch (err) {
+    throw new VdlError('config', `State file ${path} is unreadable: ${(err as Error).message}.`);
+  }
+}
+
+/** Written whole each time, to a 0600 temporary file renamed over the old one. */
+function writeState({ path, ownDir }: StateLocation, file: StateFile): void {
+  const dir = dirname(path);
+  if (ownDir) privateDir(dir);
+  else mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.tmp`;
+  rmSync(tmp, { force: true });
+  writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' });
+  renameSync(tmp, path);
+}
+
+export function removeState(path: string): void {
+  rmSync(path, { force: true });
+}
+
+/** A StateStore that persists every change, so a crash half-way still leaves what logout needs. */
+export function fileStore(at: StateLocation, base: Omit<StateFile, 'state'>): StateStore {
+  let current: SessionState = {};
+  return {
+    load: () => current,
+    save(patch) {
+      current = { ...current, ...patch };
+      writeState(at, { ...base, state: current });
+    },
+  };
+}
+
+/** The store logout uses: the saved state, changes kept in memory (the file is removed after). */
+export function memoryStore(initial: SessionState): StateStore {
+  let current = initial;
+  return {
+    load: () => current,
+    save(patch) {
+      current = { ...current, ...patch };
+    },
+  };
+}
