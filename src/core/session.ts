@@ -278,6 +278,8 @@ export async function cleanup(
     }
   }
   const leases = records.map((r) => r.leaseId).filter((l): l is string => Boolean(l));
+  // A token Vault did not confirm revoked keeps the session open for a later cleanup (post after main).
+  let tokenLeft = false;
   if (cfg.revoke && token) {
     const vault = client ?? vaultClient(cfg, deps);
     for (const leaseId of leases) {
@@ -311,6 +313,7 @@ export async function cleanup(
         );
       } catch (err) {
         logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
+        tokenLeft = true;
       }
     }
   } else if (cfg.revoke && s.borrowed && leases.length) {
@@ -321,5 +324,5 @@ export async function cleanup(
     );
   }
   // With revoke off the token lives on, so a later cleanup may still revoke it.
-  if (cfg.revoke) deps.state.save({ done: true });
+  if (cfg.revoke && !tokenLeft) deps.state.save({ done: true });
 }
