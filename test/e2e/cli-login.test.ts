@@ -1,0 +1,461 @@
+// The CLI (dist/cli/index.js) against the real OpenBao, engine stand-in, registry and docker CLI:
+// every identity provider with its token shape, login then logout, state file, exit codes, leaks.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ArgvRecorder, makeArgvRecorder } from '../harness/argv-recorder.js';
+import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNoLeaks } from '../harness/leak.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
+
+let env: TestEnv;
+let recorder: ArgvRecorder;
+let tools: string;
+let n = 0;
+/** Tokens made outside the environment's logins (VAULT_TOKEN), for the leak scan. */
+const extraSecrets: string[] = [];
+/** Everything every CLI run printed, and what the stand-in tools were called with. */
+let printed = '';
+
+beforeAll(async () => {
+  env = await startEnv();
+  recorder = makeArgvRecorder(env.tmpDir, ['docker']);
+  tools = join(env.tmpDir, 'tools');
+  mkdirSync(tools, { recursive: true });
+});
+afterAll(async () => {
+  if (env) {
+    expect(env.engine.liveLeases()).toEqual([]);
+    expect(env.hub.liveTokens()).toEqual([]);
+    const secrets = [...env.secrets(), ...extraSecrets];
+    expectNoLeaks(printed, secrets);
+    expectNoLeaks(recorder.argv().flat().join('\n'), secrets);
+    await env.stop();
+  }
+});
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A job directory: its own DOCKER_CONFIG and XDG_RUNTIME_DIR (where the state goes). */
+function job() {
+  const dir = join(env.tmpDir, `job-${++n}`);
+  const docker = join(dir, 'docker');
+  const runtime = join(dir, 'run');
+  mkdirSync(docker, { recursive: true });
+  mkdirSync(runtime, { recursive: true });
+  return { dir, docker, runtime, state: join(runtime, `vault-docker-login-${process.getuid?.()}`) };
+}
+
+function cli(args: string[], extra: Record<string, string>, j = job()): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: [recorder.binDir, tools, process.env.PATH].join(':'),
+        HOME: j.dir,
+        DOCKER_CONFIG: j.docker,
+        XDG_RUNTIME_DIR: j.runtime,
+        VAULT_ADDR: env.vaultAddr,
+        ...extra,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      printed += `${stdout}\n${stderr}\n`;
+      resolve({ code: code ?? 1, stdout, stderr });
+    });
+  });
+}
+
+function auths(dockerConfig: string): Record<string, { auth?: string }> {
+  const file = join(dockerConfig, 'config.json');
+  if (!existsSync(file)) return {};
+  return (
+    (JSON.parse(readFileSync(file, 'utf8')) as { auths?: Record<string, { auth?: string }> })
+      .auths ?? {}
+  );
+}
+
+/** A stand-in tool on PATH: checks its argv, then prints the token kept in a file (never argv). */
+function standIn(name: string, expectedArgs: string[], token: string) {
+  const tokenFile = join(tools, `${name}.token`);
+  const log = join(tools, `${name}.argv`);
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const want = JSON.stringify(expectedArgs);
+  writeFileSync(
+    join(tools, name),
+    [
+      '#!/bin/sh',
+      `got=$(${JSON.stringify(process.execPath)} -e 'process.stdout.write(JSON.stringify(process.argv.slice(1)))' -- "$@")`,
+      `printf '%s\\n' "$got" >> '${log}'`,
+      `if [ "$got" != '${want}' ]; then echo "unexpected arguments: $got" >&2; exit 64; fi`,
+      `cat '${tokenFile}'`,
+      '',
+    ].join('\n'),
+  );
+  chmodSync(join(tools, name), 0o755);
+  return { calls: () => readFileSync(log, 'utf8').trim().split('\n') };
+}
+
+const engineArgs = (mount: string, role: string) => [
+  '--auth-mount',
+  mount,
+  '--role',
+  role,
+  '--account',
+  env.fixtures.account,
+  '--scope',
+  'read',
+  '--registry',
+  env.registry.host,
+];
+
+/** login, check the credential works and the state is private; logout, check all of it is gone. */
+async function loginLogout(args: string[], extra: Record<string, string>, identity: string) {
+  const j = job();
+  const login = await cli(['login', ...args, '--json'], extra, j);
+  expect(login.code, login.stderr).toBe(0);
+  expect(login.stderr).toContain(`Identity: ${identity}.`);
+  const [result] = JSON.parse(login.stdout) as Record<string, string>[];
+  expect(result?.registry).toBe(env.registry.host);
+  const leaseId = result?.['lease-id'] ?? '';
+  expect(env.engine.liveLeases()).toContain(leaseId);
+
+  const stateFile = join(j.state, 'default.json');
+  expect(statSync(j.state).mode & 0o777).toBe(0o700);
+  expect(statSync(stateFile).mode & 0o777).toBe(0o600);
+  const vaultToken = (
+    JSON.parse(readFileSync(stateFile, 'utf8')) as { state: { vaultToken: string } }
+  ).state.vaultToken;
+  expect(await env.vaultTokenAlive(vaultToken)).toBe(true);
+  const [user = '', secret = ''] = Buffer.from(
+    auths(j.docker)[env.registry.host]?.auth ?? '',
+    'base64',
+  )
+    .toString()
+    .split(':');
+  expect(await env.registry.canLogin(user, secret)).toBe(true);
+
+  const logout = await cli(['logout'], {}, j);
+  expect(logout.code, logout.stderr).toBe(0);
+  expect(logout.stderr).not.toContain('warning');
+  expect(auths(j.docker)[env.registry.host]).toBeUndefined();
+  expect(await env.registry.canLogin(user, secret)).toBe(false);
+  expect(env.engine.liveLeases()).not.toContain(leaseId);
+  expect(await env.vaultTokenAlive(vaultToken)).toBe(false);
+  expect(existsSync(stateFile)).toBe(false);
+  return { login, logout };
+}
+
+describe('cli: identity providers', () => {
+  it('GitHub Actions: the runner ID-token endpoint', async () => {
+    await loginLogout(
+      [
+        ...engineArgs(env.fixtures.githubMount, env.fixtures.github.role),
+        '--audience',
+        env.fixtures.audience,
+      ],
+      {
+        GITHUB_ACTIONS: 'true',
+        ACTIONS_ID_TOKEN_REQUEST_URL: env.issuer.github.requestUrl,
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: env.issuer.github.requestToken,
+      },
+      'github',
+    );
+  });
+
+  it('CircleCI: CIRCLE_OIDC_TOKEN_V2 without an audience', async () => {
+    await loginLogout(
+      engineArgs(env.fixtures.circleciMount, env.fixtures.circleci.role),
+      { CIRCLECI: 'true', CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }) },
+      'circleci',
+    );
+  });
+
+  it('CircleCI: `circleci run oidc get` (stand-in) mints a token with the audience', async () => {
+    const tool = standIn(
+      'circleci',
+      ['run', 'oidc', 'get', '--claims', JSON.stringify({ aud: env.fixtures.audience })],
+      env.issuer.circleciToken({ v2: true, claims: { aud: env.fixtures.audience } }),
+    );
+    // The org-id token in the variable would also work: prove the tool's token was used.
+    await loginLogout(
+      [
+        ...engineArgs(env.fixtures.circleciMount, env.fixtures.circleci.role),
+        '--audience',
+        env.fixtures.audience,
+      ],
+      { CIRCLECI: 'true', CIRCLE_OIDC_TOKEN_V2: 'not.a-valid.token' },
+      'circleci',
+    );
+    expect(tool.calls()).toHaveLength(1);
+  });
+
+  it('GitLab: an id_tokens variable, default and named by --gitlab-token-var', async () => {
+    const args = engineArgs(env.fixtures.gitlabMount, env.fixtures.gitlab.role);
+    await loginLogout(
+      args,
+      { GITLAB_CI: 'true', VAULT_ID_TOKEN: env.issuer.gitlabToken() },
+      'gitlab',
+    );
+    await loginLogout(
+      [...args, '--gitlab-token-var', 'REGISTRY_ID_TOKEN'],
+      { GITLAB_CI: 'true', REGISTRY_ID_TOKEN: env.issuer.gitlabToken() },
+      'gitlab',
+    );
+    const missing = await cli(['login', ...args], { GITLAB_CI: 'true' });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('No identity token: $VAULT_ID_TOKEN is empty or not set.');
+    expect(missing.stderr).toContain('id_tokens:');
+  });
+
+  it('Buildkite: `buildkite-agent oidc request-token --audience` (stand-in checks its arguments)', async () => {
+    const tool = standIn(
+      'buildkite-agent',
+      ['oidc', 'request-token', '--audience', env.fixtures.audience],
+      env.issuer.buildkiteToken(),
+    );
+    await loginLogout(
+      [
+        ...engineArgs(env.fixtures.buildkiteMount, env.fixtures.buildkite.role),
+        '--audience',
+        env.fixtures.audience,
+      ],
+      { BUILDKITE: 'true' },
+      'buildkite',
+    );
+    // Without the audience the stand-in refuses (exit 64): the CLI retries, then fails with exit 1.
+    const wrong = await cli(
+      [
+        'login',
+        ...engineArgs(env.fixtures.buildkiteMount, env.fixtures.buildkite.role),
+        '--retries',
+        '1',
+      ],
+      { BUILDKITE: 'true' },
+    );
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(
+      '`buildkite-agent oidc request-token` returned no token (exit 64',
+    );
+    expect(wrong.stderr).toContain('Retrying buildkite-agent');
+    expect(tool.calls()).toHaveLength(3);
+  });
+
+  it('a JWT from --jwt-file and from --jwt-env', async () => {
+    const args = engineArgs(env.fixtures.githubMount, env.fixtures.github.role);
+    const file = join(env.tmpDir, 'id-token.jwt');
+    writeFileSync(file, `${env.issuer.githubToken()}\n`, { mode: 0o600 });
+    await loginLogout([...args, '--jwt-file', file], {}, 'jwt-file');
+    await loginLogout(
+      [...args, '--jwt-env', 'MY_JWT'],
+      { MY_JWT: env.issuer.githubToken() },
+      'jwt-env',
+    );
+  });
+
+  it('VAULT_TOKEN: no JWT login; logout revokes the lease but not the token it was given', async () => {
+    const make = async (policy: string) => {
+      const r = await fetch(`${env.baoAddr}/v1/auth/token/create`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': env.rootToken },
+        body: JSON.stringify({ policies: [policy], ttl: '10m' }),
+      });
+      const token = ((await r.json()) as { auth: { client_token: string } }).auth.client_token;
+      extraSecrets.push(token);
+      return token;
+    };
+    const args = ['--account', env.fixtures.account, '--registry', env.registry.host, '--json'];
+    const token = await make('dockerhub-rw-revoke');
+    const j = job();
+    const login = await cli(['login', ...args], { VAULT_TOKEN: token }, j);
+    expect(login.code, login.stderr).toBe(0);
+    expect(login.stderr).toContain('Using the Vault token from VAULT_TOKEN');
+    const leaseId = (JSON.parse(login.stdout) as Record<string, string>[])[0]?.['lease-id'] ?? '';
+    expect(readFileSync(join(j.state, 'default.json'), 'utf8')).not.toContain(token);
+    const logout = await cli(['logout'], { VAULT_TOKEN: token }, j);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(logout.stderr).toContain(`Lease ${leaseId} revoked.`);
+    expect(env.engine.liveLeases()).not.toContain(leaseId);
+    expect(await env.vaultTokenAlive(token)).toBe(true);
+
+    // A token that may not revoke leases: logout says when the lease ends and exits 1.
+    const weak = await make('dockerhub-rw');
+    const j2 = job();
+    const l2 = await cli(['login', ...args], { VAULT_TOKEN: weak }, j2);
+    const lease2 = (JSON.parse(l2.stdout) as Record<string, string>[])[0]?.['lease-id'] ?? '';
+    const o2 = await cli(['logout'], { VAULT_TOKEN: weak }, j2);
+    expect(o2.code).toBe(1);
+    expect(o2.stderr).toContain(`may not revoke lease ${lease2}`);
+    expect(o2.stderr).toContain('expires on its own at');
+    expect(auths(j2.docker)[env.registry.host]).toBeUndefined();
+    await fetch(`${env.vaultAddr}/v1/sys/leases/revoke`, {
+      method: 'PUT',
+      headers: { 'X-Vault-Token': env.rootToken },
+      body: JSON.stringify({ lease_id: lease2 }),
+    });
+  });
+});
+
+describe('cli: generic sources, sessions, help and exit codes', () => {
+  it('KV v2 and the engine for two registry names in one login, under a named session', async () => {
+    const port = env.registry.host.split(':')[1];
+    const j = job();
+    const registries = JSON.stringify([
+      {
+        registry: env.registry.host,
+        secret_path: `${env.fixtures.engineMount}/token/${env.fixtures.account}/read`,
+      },
+      {
+        registry: `localhost:${port}`,
+        'secret-path': `${env.fixtures.kvMount}/data/${env.fixtures.kvPath}`,
+      },
+    ]);
+    const extra = { MY_JWT: env.issuer.githubToken() };
+    const base = [
+      '--auth-mount',
+      env.fixtures.githubMount,
+      '--role',
+      env.fixtures.github.role,
+      '--jwt-env',
+      'MY_JWT',
+    ];
+    const login = await cli(
+      ['login', ...base, '--registries', registries, '--session', 'build'],
+      extra,
+      j,
+    );
+    expect(login.code, login.stderr).toBe(0);
+    expect(Object.keys(auths(j.docker)).sort()).toEqual(
+      [env.registry.host, `localhost:${port}`].sort(),
+    );
+    expect(statSync(join(j.state, 'build.json')).mode & 0o777).toBe(0o600);
+
+    const again = await cli(
+      ['login', ...base, '--registries', registries, '--session', 'build'],
+      extra,
+      j,
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('is still logged in');
+
+    const logout = await cli(['logout', '--session', 'build'], {}, j);
+    expect(logout.code, logout.stderr).toBe(0);
+    expect(auths(j.docker)).toEqual({});
+    const none = await cli(['logout', '--session', 'build'], {}, j);
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain('Nothing to clean up');
+  });
+
+  it('--state-file keeps the state where it is told, 0600', async () => {
+    const j = job();
+    const file = join(j.dir, 'custom', 'vdl.json');
+    const args = [
+      ...engineArgs(env.fixtures.githubMount, env.fixtures.github.role),
+      '--jwt-env',
+      'T',
+    ];
+    const login = await cli(
+      ['login', ...args, '--state-file', file],
+      { T: env.issuer.githubToken() },
+      j,
+    );
+    expect(login.code, login.stderr).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(existsSync(j.state)).toBe(false);
+    expect((await cli(['logout', '--state-file', file], {}, j)).code).toBe(0);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('prints help for every command (exit 0) and exits 2 on usage errors', async () => {
+    for (const args of [['--help'], ['login', '--help'], ['logout', '-h'], []]) {
+      const r = await cli(args, {});
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: vault-docker-login /);
+    }
+    const login = await cli(['login', '--help'], {});
+    for (const flag of [
+      '--secret-path',
+      '--registries',
+      '--identity',
+      '--gitlab-token-var',
+      '--state-file',
+    ])
+      expect(login.stdout).toContain(flag);
+
+    const cases: [string[], Record<string, string>, string][] = [
+      [['deploy'], {}, 'Unknown command "deploy"'],
+      [['login', '--bogus'], {}, "Unknown option '--bogus'"],
+      [['login', '--role', 'r', '--account', 'a'], {}, 'No identity found'],
+      [['login', '--identity', 'jenkins'], {}, '--identity must be one of'],
+      [
+        ['login', '--role', 'r', '--account', 'a', '--scope', 'all', '--jwt-env', 'X'],
+        {},
+        'Input "scope"',
+      ],
+      [
+        [
+          'login',
+          '--role',
+          'r',
+          '--secret-path',
+          'secret/data/x',
+          '--secret-method',
+          'get',
+          '--jwt-env',
+          'X',
+        ],
+        {},
+        'Input "secret-method": must be read or write',
+      ],
+      [['logout', '--session', '../x'], {}, '--session must be a name'],
+    ];
+    for (const [args, extra, message] of cases) {
+      const r = await cli(args, extra);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
+  it('exits 1 when Vault refuses, leaving no state and no token behind', async () => {
+    const j = job();
+    const r = await cli(
+      ['login', ...engineArgs(env.fixtures.githubMount, 'no-such-role'), '--jwt-env', 'T'],
+      { T: env.issuer.githubToken() },
+      j,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('role "no-such-role" does not exist');
+    expect(existsSync(join(j.state, 'default.json'))).toBe(false);
+
+    const denied = await cli(
+      [
+        'login',
+        ...engineArgs(env.fixtures.githubMount, env.fixtures.github.roleNoCreate),
+        '--jwt-env',
+        'T',
+      ],
+      { T: env.issuer.githubToken() },
+      j,
+    );
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain('Vault denied writing');
+    expect(denied.stderr).toContain('Vault token revoked');
+    expect(existsSync(join(j.state, 'default.json'))).toBe(false);
+  });
+});
