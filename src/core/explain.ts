@@ -86,13 +86,16 @@ export function explainIssue(err: unknown, cfg: Config): unknown {
   const path = cfg.source.path;
   const text = err.errors.join('; ');
   if (err.status === 403) {
+    const read = cfg.source.method === 'read';
     return new VaultHttpError(
       err.status,
       err.path,
       err.errors,
       'vault-permission',
-      `The role's policy must allow creating tokens there:\n  path "${path}" {\n    capabilities = ["create", "update"]\n  }`,
-      `Vault denied writing ${path}${cfg.namespace ? ` in namespace "${cfg.namespace}"` : ''} (403 permission denied).`,
+      read
+        ? `The role's policy must allow reading it:\n  path "${path}" {\n    capabilities = ["read"]\n  }`
+        : `The role's policy must allow creating tokens there:\n  path "${path}" {\n    capabilities = ["create", "update"]\n  }`,
+      `Vault denied ${read ? 'reading' : 'writing'} ${path}${cfg.namespace ? ` in namespace "${cfg.namespace}"` : ''} (403 permission denied).`,
     );
   }
   if (err.status === 404 || err.status === 405 || /no handler|unsupported/i.test(text)) {
