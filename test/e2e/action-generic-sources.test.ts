@@ -113,6 +113,16 @@ describe('action: generic credential sources', () => {
     noLeaks(r);
   });
 
+  it('a 403 on a read source asks for the read capability, and main revokes its token', async () => {
+    const path = `${env.fixtures.kvMount}/data/registry/elsewhere`;
+    const r = await run({ 'secret-path': path, registry: env.registry.host });
+    expect(r.main.exitCode).toBe(1);
+    expect(r.main.output).toContain(`Vault denied reading ${path} (403 permission denied).`);
+    expect(r.main.output).toContain('capabilities = ["read"]');
+    expect(await env.vaultTokenAlive(vaultTokenOf(r))).toBe(false);
+    noLeaks(r);
+  });
+
   it('rejects a body with a read, naming both inputs', async () => {
     const r = await run({
       'secret-path': kvPath,
