@@ -195,7 +195,7 @@ async function loginEntry(
     expiresAt: cred.expiresAt,
   });
   logger.info(
-    `Credential for "${cred.username}" from ${source.path} (${source.method})${cred.leaseId ? `: lease ${cred.leaseId}, ${cred.leaseDuration} s` : ': a static secret, no lease to revoke'} (${issued.ms} ms).`,
+    `Credential for "${cred.username}" from ${source.path}${cred.leaseId ? `: lease ${cred.leaseId}, ${cred.leaseDuration} s` : ': a static secret, no lease to revoke'} (${source.method}, ${issued.ms} ms).`,
   );
   const dl = await timed(deps, 'docker', () =>
     dockerLogin(deps.exec, entry.registry, cred.username, cred.secret),

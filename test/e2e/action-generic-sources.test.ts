@@ -55,7 +55,7 @@ describe('action: generic credential sources', () => {
       'lease-duration': '0',
       'expires-at': '',
     });
-    expect(r.main.output).toContain(`from ${kvPath} (read): a static secret, no lease to revoke`);
+    expect(r.main.output).toContain(`from ${kvPath}: a static secret, no lease to revoke (read, `);
     const seen = env.engine.requests.filter((q) => q.path === `/v1/${kvPath}`);
     expect(seen.at(-1)?.method).toBe('GET');
     expect(r.post?.exitCode).toBe(0);
@@ -106,7 +106,7 @@ describe('action: generic credential sources', () => {
       pathPrepend: [recorder.binDir],
     });
     expect(r.main.exitCode, r.main.output).toBe(0);
-    expect(r.main.output).toContain(`from ${path} (write): lease ${r.outputs['lease-id']}`);
+    expect(r.main.output).toContain(`from ${path}: lease ${r.outputs['lease-id']}, 300 s (write, `);
     expect(env.hub.liveTokens().map((t) => t.label)).toContain('custom label');
     await r.runPost();
     expect(env.engine.liveLeases()).not.toContain(r.outputs['lease-id']);
