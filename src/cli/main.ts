@@ -160,15 +160,18 @@ async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<num
     return EXIT.ok;
   }
   const logger = stderrLogger(io);
+  const state = memoryStore(file.state);
   await cleanup(file.config, {
     masker: { mask: () => {} },
     logger,
-    state: memoryStore(file.state),
+    state,
     exec: dockerExec(file.dockerConfig),
     clock: systemClock,
     borrowedToken: file.state.borrowed ? env.VAULT_TOKEN : undefined,
   });
-  removeState(at.path);
+  // A token Vault did not confirm revoked keeps the state, so running logout again retries.
+  if (state.load().done || !file.config.revoke) removeState(at.path);
+  else io.err(`The state stays in ${at.path}: run logout again to retry.\n`);
   return logger.warnings ? EXIT.failure : EXIT.ok;
 }
 
