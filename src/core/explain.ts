@@ -116,7 +116,7 @@ export function explainIssue(err: unknown, cfg: Config): unknown {
     'engine',
     /scope/i.test(reason)
       ? `Use a scope the engine allows for this account, or widen the account's allowed scopes on the engine.`
-      : /not (found|configured)|unknown|no config/i.test(reason)
+      : /not (found|configured)|unknown|no config|find(e)? configuration/i.test(reason)
         ? `Check the account input: it must name a config at ${path.split('/token/')[0]}/config/<account>.`
         : undefined,
     `The secrets engine refused ${path}: ${reason}`,

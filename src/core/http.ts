@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import type { Dispatcher } from 'undici';
+import connect from 'undici/lib/api/api-connect.js';
 import request from 'undici/lib/api/api-request.js';
+import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
 import type { TlsConfig } from './config.js';
 import { VdlError } from './errors.js';
@@ -27,6 +29,10 @@ function read(input: string, file: string): string {
 // runs on a background thread that node waits for at exit: ~70 ms on every step, more than all
 // the requests together. A step makes a handful of requests; the baseline compiler is plenty.
 setFlagsFromString('--liftoff-only');
+
+// ProxyAgent opens its tunnel with `client.connect`, a method undici's index adds to every
+// dispatcher. We import the pieces, not the index (bundle size), so add that one method here.
+DispatcherClass.prototype.connect ??= connect;
 
 /** A dispatcher honouring HTTP(S)_PROXY / NO_PROXY, with the TLS settings for the target. */
 export function createDispatcher(tls?: TlsConfig): Dispatcher {
@@ -82,10 +88,39 @@ export async function httpJson(
     return { status: res.statusCode, headers: res.headers, body, text };
   } catch (err) {
     if (signal.aborted) throw new HttpTimeoutError(`${u.origin}${u.pathname}`, opts.timeoutMs);
+    const proxy = proxyFor(u, process.env);
     throw new VdlError(
       'network',
-      `Cannot reach ${u.origin}${u.pathname}: ${describeNetworkError(err)}`,
+      `Cannot reach ${u.origin}${u.pathname}${proxy ? ` through the proxy ${proxy.url} (${proxy.from})` : ''}: ${describeNetworkError(err)}`,
+      proxy ? `Check the proxy in ${proxy.from}, or list ${u.hostname} in NO_PROXY.` : undefined,
     );
+  }
+}
+
+/** The proxy undici's EnvHttpProxyAgent uses for `u`, without credentials, for error messages. */
+export function proxyFor(
+  u: URL,
+  env: NodeJS.ProcessEnv,
+): { url: string; from: string } | undefined {
+  const names =
+    u.protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+  const from = names.find((n) => env[n]);
+  if (!from) return undefined;
+  const noProxy = (env.no_proxy ?? env.NO_PROXY ?? '').split(/[,\s]+/).filter(Boolean);
+  const host = u.hostname.toLowerCase();
+  const bypass = noProxy.some((entry) => {
+    if (entry === '*') return true;
+    const [name = '', port] = entry.toLowerCase().split(':');
+    if (port && port !== (u.port || (u.protocol === 'https:' ? '443' : '80'))) return false;
+    const bare = name.replace(/^\*?\./, '');
+    return host === bare || host.endsWith(`.${bare}`);
+  });
+  if (bypass) return undefined;
+  try {
+    const p = new URL(env[from] as string);
+    return { url: `${p.protocol}//${p.host}`, from };
+  } catch {
+    return { url: '(unparsable)', from };
   }
 }
 
