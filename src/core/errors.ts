@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'engine'
   | 'timeout'
   | 'network'
+  /** The TLS handshake failed for a reason retrying cannot fix (untrusted certificate). */
+  | 'tls'
   | 'credential'
   | 'docker';
 

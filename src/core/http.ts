@@ -43,7 +43,32 @@ export function createDispatcher(tls?: TlsConfig): Dispatcher {
     rejectUnauthorized: !tls?.skipVerify,
   };
   // requestTls covers the tunnelled connection when a proxy is in use.
-  return new EnvHttpProxyAgent({ connect, requestTls: connect });
+  const agent = new EnvHttpProxyAgent({ connect, requestTls: connect });
+  presentsClientCert.set(agent, Boolean(connect.cert));
+  return agent;
+}
+
+/** Whether a dispatcher presents a client certificate, to explain a refused handshake. */
+const presentsClientCert = new WeakMap<Dispatcher, boolean>();
+
+const UNTRUSTED =
+  /SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CERT_(HAS_EXPIRED|NOT_YET_VALID|UNTRUSTED|REJECTED)|ALTNAME/;
+
+/** What to set when an HTTPS handshake fails; undefined when it is not a TLS matter. */
+function tlsHint(u: URL, code: string, dispatcher: Dispatcher): string | undefined {
+  if (u.protocol !== 'https:') return undefined;
+  if (UNTRUSTED.test(code))
+    return (
+      `The certificate of ${u.host} is not trusted: set the ca-certificate input (PEM or base64) ` +
+      'or VAULT_CACERT to the CA that signed it. tls-skip-verify is the insecure last resort.'
+    );
+  // A server that requires a client certificate closes the connection after the handshake.
+  if (!presentsClientCert.get(dispatcher) && /SOCKET|ECONNRESET|CERTIFICATE_REQUIRED/.test(code))
+    return (
+      'If Vault requires a client certificate (mTLS), set the client-certificate and client-key ' +
+      'inputs (PEM or base64) or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY.'
+    );
+  return undefined;
 }
 
 /** Thrown when no answer arrived in time; never retried because the budget is spent. */
@@ -89,10 +114,15 @@ export async function httpJson(
   } catch (err) {
     if (signal.aborted) throw new HttpTimeoutError(`${u.origin}${u.pathname}`, opts.timeoutMs);
     const proxy = proxyFor(u, process.env);
+    const code = describeNetworkError(err);
+    const hints = [
+      tlsHint(u, code, dispatcher),
+      proxy && `Check the proxy in ${proxy.from}, or list ${u.hostname} in NO_PROXY.`,
+    ].filter(Boolean);
     throw new VdlError(
-      'network',
-      `Cannot reach ${u.origin}${u.pathname}${proxy ? ` through the proxy ${proxy.url} (${proxy.from})` : ''}: ${describeNetworkError(err)}`,
-      proxy ? `Check the proxy in ${proxy.from}, or list ${u.hostname} in NO_PROXY.` : undefined,
+      UNTRUSTED.test(code) ? 'tls' : 'network',
+      `Cannot reach ${u.origin}${u.pathname}${proxy ? ` through the proxy ${proxy.url} (${proxy.from})` : ''}: ${code}`,
+      hints.length ? hints.join('\n') : undefined,
     );
   }
 }
