@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/core/config.js';
+import { VaultHttpError, VdlError } from '../../src/core/errors.js';
+import { explainIssue, explainLogin } from '../../src/core/explain.js';
+import { judgeHttp, proxyFor } from '../../src/core/http.js';
+
+const cfg = parseConfig({
+  url: 'https://v.test',
+  role: 'ci',
+  account: 'bot',
+  retries: '3',
+  timeout: '30',
+});
+
+describe('proxyFor (what undici will use, for messages)', () => {
+  const http = new URL('http://vault.test:8200/v1/x');
+  const https = new URL('https://vault.test/v1/x');
+
+  it('picks HTTP_PROXY for http and HTTPS_PROXY for https, lower case first', () => {
+    const env = { HTTP_PROXY: 'http://a:1', https_proxy: 'http://b:2', HTTPS_PROXY: 'http://c:3' };
+    expect(proxyFor(http, env)).toEqual({ url: 'http://a:1', from: 'HTTP_PROXY' });
+    expect(proxyFor(https, env)).toEqual({ url: 'http://b:2', from: 'https_proxy' });
+    expect(proxyFor(https, { HTTP_PROXY: 'http://a:1' })).toBeUndefined();
+  });
+
+  it('never shows proxy credentials', () => {
+    const p = proxyFor(http, { HTTP_PROXY: 'http://user:s3cret@proxy.test:3128' });
+    expect(p?.url).toBe('http://proxy.test:3128');
+  });
+
+  it.each([
+    ['vault.test', true],
+    ['.test', true],
+    ['*.test', true],
+    ['*', true],
+    ['vault.test:8200', true],
+    ['vault.test:443', false],
+    ['other.test', false],
+    ['ault.test', false],
+  ])('NO_PROXY=%s bypasses: %s', (entry, bypass) => {
+    const p = proxyFor(http, { HTTP_PROXY: 'http://p:1', NO_PROXY: `example.com, ${entry}` });
+    expect(p === undefined).toBe(bypass);
+  });
+});
+
+describe('retry verdicts', () => {
+  it('retries network errors, never TLS trust failures or timeouts', () => {
+    expect(judgeHttp(new VdlError('network', 'x')).retry).toBe(true);
+    expect(judgeHttp(new VdlError('tls', 'x')).retry).toBe(false);
+    expect(judgeHttp(new VdlError('timeout', 'x')).retry).toBe(false);
+  });
+});
+
+describe('Vault unavailable after retries', () => {
+  it.each([412, 429, 502, 503, 504])(
+    '%i is explained as Vault being unavailable, naming the inputs',
+    (status) => {
+      const err = new VaultHttpError(status, 'dockerhub/token/bot/read', ['Vault is sealed']);
+      for (const e of [explainIssue(err, cfg), explainLogin(err, cfg, 'e30.e30.x')]) {
+        expect((e as Error).message).toBe(
+          `Vault kept answering ${status} on dockerhub/token/bot/read: Vault is sealed`,
+        );
+        expect((e as VdlError).hint).toContain('after at most 3 retries within 30 s');
+        expect((e as VdlError).hint).toContain('Raise the retries or timeout input');
+      }
+    },
+  );
+
+  it('500 on the engine path stays an engine error (the plugin answers 500)', () => {
+    const err = new VaultHttpError(500, 'dockerhub/token/bot/read', [
+      '1 error occurred:\n\t* unable to finde configuration for "bot"\n\n',
+    ]);
+    const e = explainIssue(err, cfg) as VdlError;
+    expect(e.message).toBe(
+      'The secrets engine refused dockerhub/token/bot/read: unable to finde configuration for "bot"',
+    );
+    expect(e.hint).toBe(
+      'Check the account input: it must name a config at dockerhub/config/<account>.',
+    );
+  });
+});
