@@ -193,6 +193,26 @@ describe('retries are bounded', () => {
   });
 });
 
+describe('a static secret read (generic source) under faults', () => {
+  it('retries 502 then 412 on the KV read and logs in', async () => {
+    const kv = `/v1/${env.fixtures.kvMount}/data/${env.fixtures.kvPath}`;
+    env.engine.faults.add({ path: kv, status: 502 });
+    env.engine.faults.add({ path: kv, status: 412 });
+    const from = env.engine.requests.length;
+    const job = await actionJob(env, {
+      inputs: baseInputs(env, { account: '', 'secret-path': kv.slice(4) }),
+    });
+    expect(job.run.main.exitCode, job.run.main.output).toBe(0);
+    expect(job.run.outputs.username).toBe(env.fixtures.kvUsername);
+    expect(hits(env.engine.requests, from, kv).map((q) => `${q.method} ${q.status}`)).toEqual([
+      'GET 502',
+      'GET 412',
+      'GET 200',
+    ]);
+    expect(job.run.main.output).toMatch(/Retrying GET \S+ in \d+ ms \(retry 2 of 2\)/);
+  });
+});
+
 describe('a lost answer to the lease-creating write', () => {
   it('is retried; post leaves neither lease nor Docker Hub token (revoke-self takes the orphan)', async () => {
     env.engine.faults.add({ path: leasePath(), dropAfterForward: true });
