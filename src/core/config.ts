@@ -89,10 +89,11 @@ function bool(input: string, value: string | undefined, fallback: boolean): bool
 
 function int(input: string, value: string | undefined, fallback: number, min: number, max: number) {
   if (value === undefined || value === '') return fallback;
+  // Digits only: Number() would also take "0x2", "1e1" or " 2 ".
   const n = z.coerce
     .number()
     .check(z.multipleOf(1), z.minimum(min), z.maximum(max))
-    .safeParse(value);
+    .safeParse(/^\d+$/.test(value) ? value : Number.NaN);
   if (!n.success)
     throw new ConfigError(input, `must be a whole number from ${min} to ${max}; got "${value}".`);
   return n.data;

@@ -99,6 +99,8 @@ const CASES: Case[] = [
   ['retries', '11', 'must be a whole number from 0 to 10'],
   ['retries', 'two', 'must be a whole number from 0 to 10'],
   ['retries', '2 retries', 'must be a whole number from 0 to 10'],
+  ['retries', '0x2', 'must be a whole number from 0 to 10'],
+  ['timeout', '1e1', 'must be a whole number from 1 to 3600'],
   ['ca-certificate', 'not a certificate', PEM],
   ['ca-certificate', Buffer.from('not a pem either').toString('base64'), PEM],
   ['client-certificate', 'bm90IGEgcGVt', PEM],
