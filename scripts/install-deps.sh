@@ -32,6 +32,8 @@ if ! bao version 2>/dev/null | grep -q "v${OPENBAO_VERSION}"; then
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
+  # Not `npm ci`: npm 11 leaves the optional per-platform packages of @biomejs/biome out of the
+  # lock and then refuses it as out of sync. `npm install` follows the same lock.
+  say "npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
 fi
