@@ -1,31 +1,10 @@
 // Command line: `login` / `logout` with node:util parseArgs; every flag mirrors an Action input.
 import { parseArgs } from 'node:util';
+import { INPUT_NAMES } from '../core/config.js';
 import { UsageError } from './usage.js';
 
 /** Flags passed to the core as the Action input of the same name. */
-export const INPUT_FLAGS = [
-  'url',
-  'namespace',
-  'auth-namespace',
-  'auth-mount',
-  'role',
-  'audience',
-  'engine-mount',
-  'account',
-  'scope',
-  'secret-path',
-  'secret-method',
-  'secret-body',
-  'username-field',
-  'password-field',
-  'registries',
-  'label',
-  'registry',
-  'logout',
-  'revoke',
-  'timeout',
-  'retries',
-] as const;
+export const INPUT_FLAGS = INPUT_NAMES;
 
 const COMMON = {
   session: { type: 'string', default: 'default' },

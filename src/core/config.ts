@@ -43,6 +43,39 @@ export interface Config {
 
 export type RawInputs = Record<string, string | undefined>;
 
+/** The inputs every entry point passes to the core by these names (the Action's input names). */
+export const INPUT_NAMES = [
+  'url',
+  'namespace',
+  'auth-namespace',
+  'auth-mount',
+  'role',
+  'audience',
+  'engine-mount',
+  'account',
+  'scope',
+  'secret-path',
+  'secret-method',
+  'secret-body',
+  'username-field',
+  'password-field',
+  'registries',
+  'label',
+  'registry',
+  'logout',
+  'revoke',
+  'timeout',
+  'retries',
+] as const;
+
+/** TLS material given inline (PEM or base64); the CLI takes file paths instead, kept out of argv. */
+export const TLS_INPUT_NAMES = [
+  'ca-certificate',
+  'client-certificate',
+  'client-key',
+  'tls-skip-verify',
+] as const;
+
 /** Where one registry's credential comes from and how to read it. */
 export interface Source {
   path: string;
