@@ -75,5 +75,15 @@ describe('HTTPS engine stand-in', () => {
     expect(r.status).toBe(200);
     const { data } = (await r.json()) as { data: { username: string; token: string } };
     expect(await mtls.registry.canLogin(data.username, data.token)).toBe(true);
+
+    // revoke-self over mTLS too, which also ends the lease: nothing may outlive the file.
+    const revoked = await fetch(`${mtls.vaultAddr}/v1/auth/token/revoke-self`, {
+      method: 'POST',
+      dispatcher: agent,
+      headers: { 'X-Vault-Token': token },
+    });
+    expect(revoked.status).toBe(204);
+    expect(mtls.engine.liveLeases()).toEqual([]);
+    expect(await mtls.registry.canLogin(data.username, data.token)).toBe(false);
   });
 });

@@ -1,8 +1,11 @@
 // vitest globalSetup: refuse to run without the real tools, mark this run, and fail the run if any
-// process the harness started outlives it.
+// process the harness started, or any lease or registry credential, outlives it.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type AliveRecord, TALLY_ENV } from './alive-tally.js';
 import { CHILD_ENV, RUN_ENV } from './procs.js';
 
 const TOOLS: Record<string, string> = {
@@ -41,6 +44,20 @@ export function markedProcesses(runId: string): [number, string][] {
   return found;
 }
 
+/** Sums what each environment found alive when it stopped (see `recordAliveAtStop`). */
+function aliveAtStop(dir: string): { leases: number; tokens: number; where: string[] } {
+  const sum = { leases: 0, tokens: 0, where: [] as string[] };
+  for (const f of readdirSync(dir)) {
+    const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as AliveRecord;
+    sum.leases += r.leases.length;
+    sum.tokens += r.tokens;
+    if (r.leases.length + r.tokens > 0) {
+      sum.where.push(`  ${r.test}: leases ${r.leases.join(', ') || '-'}; ${r.tokens} token(s)`);
+    }
+  }
+  return sum;
+}
+
 export default function setup(): () => Promise<void> {
   const missing = missingTools();
   if (missing.length > 0) {
@@ -52,8 +69,21 @@ export default function setup(): () => Promise<void> {
   }
   const runId = `run-${randomBytes(8).toString('hex')}`;
   process.env[RUN_ENV] = runId;
+  const tally = mkdtempSync(join(tmpdir(), 'vdl-tally-'));
+  process.env[TALLY_ENV] = tally;
 
   return async () => {
+    const alive = aliveAtStop(tally);
+    rmSync(tally, { recursive: true, force: true });
+    console.log(
+      `After the suite: ${alive.leases} lease(s) and ${alive.tokens} registry credential(s) alive.`,
+    );
+    if (alive.leases + alive.tokens > 0) {
+      process.exitCode = 1;
+      throw new Error(
+        `Leases or registry credentials outlived their test file:\n${alive.where.join('\n')}`,
+      );
+    }
     // Give processes that are being stopped a moment to go.
     let left = markedProcesses(runId);
     for (let i = 0; i < 20 && left.length > 0; i++) {

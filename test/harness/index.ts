@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AliveRecord, callerFile, recordAliveAtStop } from './alive-tally.js';
 import { type Account, startEngine } from './engine.js';
 import { startHub } from './hub.js';
 import { startIssuer } from './issuer.js';
@@ -53,11 +54,16 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
   const fx: Fixtures = options.namespaces
     ? { ...fixtures, namespaces: { login: 'ci', engine: 'ci/team' } }
     : fixtures;
+  const caller = callerFile();
   const tmpDir = await mkdtemp(join(tmpdir(), 'vdl-env-'));
   const removeTmp = () => rmSync(tmpDir, { recursive: true, force: true });
   process.once('exit', removeTmp);
   const closers: (() => Promise<void>)[] = [];
+  let aliveAtStop: () => AliveRecord | undefined = () => undefined;
   const stop = async () => {
+    const alive = aliveAtStop();
+    if (alive) recordAliveAtStop(alive);
+    aliveAtStop = () => undefined;
     await Promise.allSettled(closers.reverse().map((c) => c()));
     closers.length = 0;
     await rm(tmpDir, { recursive: true, force: true });
@@ -110,6 +116,11 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
     });
     closers.push(engine.close);
     if (options.leaseTtl !== undefined) engine.setLeaseTtl(options.leaseTtl);
+    aliveAtStop = () => ({
+      test: caller,
+      leases: engine.liveLeases(),
+      tokens: hub.liveTokens().length,
+    });
 
     return {
       vaultAddr: engine.url,
