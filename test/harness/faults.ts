@@ -79,5 +79,6 @@ export function record(log: SeenRequest[], req: IncomingMessage, res: ServerResp
   log.push(entry);
   res.once('close', () => {
     entry.status = res.headersSent ? res.statusCode : 0;
+    entry.doneAt = Date.now();
   });
 }

@@ -34,7 +34,9 @@ export interface SeenRequest {
   status: number;
   /** Value of X-Vault-Namespace, if any. */
   namespace?: string;
+  /** When the request arrived, and when its answer was finished (or the socket closed). */
   at: number;
+  doneAt?: number;
 }
 
 export interface TokenOptions {
