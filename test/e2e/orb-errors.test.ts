@@ -1,17 +1,9 @@
 // The orb under misconfiguration and injected faults: messages that say what to fix, retries
 // within the budget, a hung Vault bounded by `timeout`, cleanup that warns but never fails.
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { makeArgvRecorder } from '../harness/argv-recorder.js';
-import {
-  type JobResult,
-  type JobStep,
-  type ParamValue,
-  runJob,
-} from '../harness/circleci-runner.js';
+import type { JobResult, ParamValue } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
+import { orbJob } from './orb-job.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -36,53 +28,26 @@ interface JobOptions {
   noCircleciCli?: boolean;
 }
 
-async function job(opts: JobOptions = {}): Promise<JobResult> {
+/** login then logout (when: always) in one job, with the fixture role, account and registry. */
+function job(opts: JobOptions = {}): Promise<JobResult> {
   const fx = env.fixtures;
-  const steps: JobStep[] = [
-    {
-      orb: 'login',
-      parameters: {
-        url: env.vaultAddr,
-        auth_mount: fx.circleciMount,
-        role: fx.circleci.role,
-        account: fx.account,
-        registry: env.registry.host,
-        ...opts.login,
-      },
+  return orbJob(env, {
+    login: {
+      auth_mount: fx.circleciMount,
+      role: fx.circleci.role,
+      account: fx.account,
+      registry: env.registry.host,
+      ...opts.login,
     },
-    { orb: 'logout', parameters: opts.logout ?? {} },
-  ];
-  const dir = mkdtempSync(join(env.tmpDir, 'orb-err-'));
-  const recorder = makeArgvRecorder(
-    dir,
-    ['docker', 'curl', 'jq', 'python3'].filter((c) => !opts.hide?.includes(c)),
-  );
-  const r = await runJob({
-    dir,
-    pathPrepend: [recorder.binDir],
-    steps,
+    logout: opts.logout ?? {},
     hide: opts.hide,
     noCircleciCli: opts.noCircleciCli,
     oidcEmptyAnswers: opts.oidcEmptyAnswers,
     oidcTokens: opts.oidcTokens ?? {
       [fx.audience]: env.issuer.circleciToken({ claims: { aud: fx.audience } }),
     },
-    env: {
-      CIRCLE_OIDC_TOKEN: env.issuer.circleciToken(),
-      CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }),
-      ...opts.env,
-    },
+    env: { CIRCLE_OIDC_TOKEN: env.issuer.circleciToken(), ...opts.env },
   });
-  expectNoLeaks(r.output, env.secrets());
-  expectNoLeaks(r.bashEnv, env.secrets());
-  expectNoLeaks(
-    recorder
-      .argv()
-      .map((a) => JSON.stringify(a))
-      .join('\n'),
-    env.secrets(),
-  );
-  return r;
 }
 
 /** Login failed with `message`, and logout still ran and passed. */

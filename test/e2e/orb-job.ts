@@ -24,6 +24,10 @@ export interface OrbJobOptions {
   extraSecrets?: string[];
   /** The CIRCLE_OIDC_TOKEN_V2 to use (default: a CircleCI-shaped token). */
   oidcToken?: string;
+  /** Passed to the job runner: what `circleci run oidc get` answers, and how. */
+  oidcTokens?: Record<string, string>;
+  oidcEmptyAnswers?: number;
+  noCircleciCli?: boolean;
 }
 
 export interface OrbJob extends JobResult {
@@ -34,6 +38,13 @@ export interface OrbJob extends JobResult {
 }
 
 const RECORDED = ['docker', 'curl', 'jq', 'python3'];
+
+/** No secret in a job's output, its $BASH_ENV, or the argv of the recorded commands. */
+export function expectNoJobLeaks(r: JobResult, argv: string[][], secrets: string[]): void {
+  expectNoLeaks(r.output, secrets);
+  expectNoLeaks(r.bashEnv, secrets);
+  expectNoLeaks(argv.map((a) => JSON.stringify(a)).join('\n'), secrets);
+}
 
 export async function orbJob(env: TestEnv, opts: OrbJobOptions): Promise<OrbJob> {
   const dir = mkdtempSync(join(env.tmpDir, 'orb-hard-'));
@@ -52,18 +63,8 @@ export async function orbJob(env: TestEnv, opts: OrbJobOptions): Promise<OrbJob>
     ...(opts.between ?? []),
     ...(opts.logout === false ? [] : [{ orb: 'logout', parameters: opts.logout ?? {} }]),
   ];
-  const scan = (r: JobResult) => {
-    const secrets = [...env.secrets(), ...(opts.extraSecrets ?? [])];
-    expectNoLeaks(r.output, secrets);
-    expectNoLeaks(r.bashEnv, secrets);
-    expectNoLeaks(
-      recorder
-        .argv()
-        .map((a) => JSON.stringify(a))
-        .join('\n'),
-      secrets,
-    );
-  };
+  const scan = (r: JobResult) =>
+    expectNoJobLeaks(r, recorder.argv(), [...env.secrets(), ...(opts.extraSecrets ?? [])]);
   const run = (s: JobStep[]) =>
     runJob({
       dir,
@@ -71,6 +72,9 @@ export async function orbJob(env: TestEnv, opts: OrbJobOptions): Promise<OrbJob>
       hide: opts.hide,
       pathPrepend: [recorder.binDir],
       env: jobEnv,
+      oidcTokens: opts.oidcTokens,
+      oidcEmptyAnswers: opts.oidcEmptyAnswers,
+      noCircleciCli: opts.noCircleciCli,
     });
   const r = await run(steps);
   scan(r);

@@ -11,7 +11,7 @@ import {
   runJob,
 } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
+import { expectNoJobLeaks } from './orb-job.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -72,18 +72,11 @@ async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string; ar
       ...opts.env,
     },
   });
-  assertNoLeak(r, recorder.argv());
+  expectNoJobLeaks(r, recorder.argv(), env.secrets());
   return { ...r, dir, argv: recorder.argv() };
 }
 
 const RECORDED = ['docker', 'curl', 'jq', 'python3'];
-
-/** No secret in the output, in $BASH_ENV, or in the argv of docker, curl, jq or python3. */
-function assertNoLeak(r: JobResult, argv: string[][]): void {
-  expectNoLeaks(r.output, env.secrets());
-  expectNoLeaks(r.bashEnv, env.secrets());
-  expectNoLeaks(argv.map((a) => JSON.stringify(a)).join('\n'), env.secrets());
-}
 
 /** The credential docker stored for the test registry. */
 function storedCredential(home: string): { username: string; secret: string } {
@@ -124,7 +117,7 @@ describe('orb on a machine executor', () => {
       steps: [{ orb: 'logout' }],
       env: { ...jobEnv, HOME: login.home },
     });
-    assertNoLeak(logout, []);
+    expectNoJobLeaks(logout, [], env.secrets());
     expect(logout.success, logout.output).toBe(true);
     expect(logout.output).toContain('Revoked the Vault token and lease');
     expect(await env.registry.canLogin(cred.username, cred.secret)).toBe(false);
