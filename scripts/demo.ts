@@ -14,8 +14,9 @@ const say = (line: string) => {
 const row = (ok: boolean, step: string, ms: number | string, detail: string) =>
   say(`  ${ok ? '✔' : '✘'} ${step.padEnd(14)} ${String(ms).padStart(6)}   ${detail}`);
 
+/** The step's own timing from its log line, which ends "(… N ms)." */
 const stepMs = (out: string, marker: string) =>
-  /\((\d+) ms\)/.exec(out.split('\n').find((l) => l.includes(marker)) ?? '')?.[1] ?? '-';
+  /(\d+) ms\)\.?$/.exec(out.split('\n').find((l) => l.includes(marker)) ?? '')?.[1] ?? '-';
 
 const started = Date.now();
 say('Starting OpenBao, registry, OIDC issuer and Docker Hub stand-ins…');
@@ -82,9 +83,10 @@ try {
     lease: !env.engine.liveLeases().includes(lease) && !(await env.registry.canLogin(user, secret)),
     token: !(await env.vaultTokenAlive(token)),
   };
-  row(after.logout, 'docker logout', post.ms, 'config.json no longer holds the login');
+  row(after.logout, 'docker logout', '', 'config.json no longer holds the login');
   row(after.lease, 'lease revoked', '', 'gone at the engine; the registry refuses the token');
   row(after.token, 'token revoked', '', 'OpenBao lookup-self refuses the Vault token');
+  say(`  post step: ${post.ms} ms in all, process start included`);
   failed = ![...Object.values(checks), ...Object.values(after)].every(Boolean);
 
   const leaks = findLeaks(`${run.everything}\n${printed.join('\n')}`, env.secrets(), {
