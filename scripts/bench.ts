@@ -166,7 +166,14 @@ async function benchOrb(env: TestEnv, login: Series, logout: Series, counts: Ser
       'orb login',
       reqs.filter((q) => /\/login$/.test(q.path) || leasePath(env).test(q.path)).length,
     );
-    add(counts, 'orb logout', reqs.filter((q) => /revoke/.test(q.path)).length);
+    const revokes = reqs.filter((q) => /revoke/.test(q.path));
+    add(counts, 'orb logout', revokes.length);
+    const firstRevoke = revokes[0];
+    if (firstRevoke && o) {
+      const logoutEnd = t0 + (l?.durationMs ?? 0) + o.durationMs;
+      add(logout, 'start + docker logout', firstRevoke.at - (logoutEnd - o.durationMs));
+      add(logout, 'revokes', logoutEnd - firstRevoke.at);
+    }
   }
 }
 
