@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv } from '../harness/index.js';
 import type { FaultRule, TestEnv } from '../harness/types.js';
-import {
-  actionJob,
-  baseInputs,
-  expectNothingAlive,
-  type Job,
-  revokeLeftToken,
-} from './action-hardening-job.js';
+import { actionJob, baseInputs, type Job, revokeLeftToken } from './action-hardening-job.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 beforeAll(async () => {

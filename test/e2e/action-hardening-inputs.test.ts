@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv } from '../harness/index.js';
 import type { TestEnv } from '../harness/types.js';
-import { actionJob, baseInputs, expectNothingAlive } from './action-hardening-job.js';
+import { actionJob, baseInputs } from './action-hardening-job.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 beforeAll(async () => {

@@ -75,12 +75,6 @@ export async function actionJob(
   };
 }
 
-/** No lease at the engine and no token at Docker Hub survives. */
-export function expectNothingAlive(env: TestEnv): void {
-  expect(env.engine.liveLeases()).toEqual([]);
-  expect(env.hub.liveTokens()).toEqual([]);
-}
-
 /** Revokes a token (and its leases) a deliberately failed cleanup left behind. */
 export async function revokeLeftToken(env: TestEnv, token: string, namespace?: string) {
   const res = await fetch(`${env.vaultAddr}/v1/auth/token/revoke-self`, {

@@ -7,7 +7,8 @@ import { startEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { type ForwardProxy, startProxy } from '../harness/proxy.js';
 import type { TestEnv } from '../harness/types.js';
-import { actionJob, baseInputs, expectNothingAlive, seenSince } from './action-hardening-job.js';
+import { actionJob, baseInputs, seenSince } from './action-hardening-job.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 let proxy: ForwardProxy;

@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
+import { expectNoLeaks, pemBodyLines } from '../harness/leak.js';
 import { type ForwardProxy, startProxy } from '../harness/proxy.js';
 import type { TestEnv } from '../harness/types.js';
-import { actionJob, baseInputs, expectNothingAlive } from './action-hardening-job.js';
+import { actionJob, baseInputs } from './action-hardening-job.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 let tls: NonNullable<TestEnv['tls']>;
@@ -33,8 +34,7 @@ afterEach(() => {
 });
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-/** The private key's body lines: what a leak of the key would show. */
-const keyLines = () => keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+const keyLines = () => pemBodyLines(keyPem);
 const fileEnv = () => ({
   VAULT_CACERT: tls.caFile,
   VAULT_CLIENT_CERT: tls.clientCertFile,

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArgvRecorder, makeArgvRecorder } from '../harness/argv-recorder.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
 
@@ -28,8 +29,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (env) {
-    expect(env.engine.liveLeases()).toEqual([]);
-    expect(env.hub.liveTokens()).toEqual([]);
+    expectNothingAlive(env);
     const secrets = [...env.secrets(), ...extraSecrets];
     expectNoLeaks(printed, secrets);
     expectNoLeaks(recorder.argv().flat().join('\n'), secrets);

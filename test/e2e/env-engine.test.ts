@@ -2,6 +2,7 @@
 // behind real OpenBao ACLs, and every way a lease ends makes the same login fail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -170,7 +171,6 @@ describe('Docker Hub engine stand-in', () => {
 
 describe('after all tests above', () => {
   it('no lease and no Hub token is left alive', () => {
-    expect(env.engine.liveLeases()).toEqual([]);
-    expect(env.hub.liveTokens()).toEqual([]);
+    expectNothingAlive(env);
   });
 });

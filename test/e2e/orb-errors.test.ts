@@ -3,6 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { JobResult, ParamValue } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNothingAlive } from './expect-clean.js';
 import { orbJob } from './orb-job.js';
 
 let env: TestEnv;
@@ -14,8 +15,7 @@ afterAll(async () => {
 });
 afterEach(() => {
   env.engine.faults.clear();
-  expect(env.engine.liveLeases()).toEqual([]);
-  expect(env.hub.liveTokens()).toEqual([]);
+  expectNothingAlive(env);
 });
 
 interface JobOptions {

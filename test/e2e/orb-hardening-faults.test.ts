@@ -2,7 +2,8 @@
 // a cleanup covering several registries. Every job ends with nothing alive.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNothingAlive, orbJob, storedAuths } from './orb-job.js';
+import { expectNothingAlive } from './expect-clean.js';
+import { orbJob, storedAuths } from './orb-job.js';
 
 let env: TestEnv;
 beforeAll(async () => {

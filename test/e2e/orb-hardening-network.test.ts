@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { type ForwardProxy, startProxy } from '../harness/proxy.js';
-import { expectNothingAlive, orbJob } from './orb-job.js';
+import { expectNothingAlive } from './expect-clean.js';
+import { orbJob } from './orb-job.js';
 
 let env: TestEnv;
 let proxy: ForwardProxy;

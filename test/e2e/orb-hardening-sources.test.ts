@@ -4,7 +4,8 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNothingAlive, orbJob, storedAuths } from './orb-job.js';
+import { expectNothingAlive } from './expect-clean.js';
+import { orbJob, storedAuths } from './orb-job.js';
 
 let env: TestEnv;
 beforeAll(async () => {

@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
+import { expectNoLeaks, pemBodyLines } from '../harness/leak.js';
 import { type ForwardProxy, startProxy } from '../harness/proxy.js';
-import { expectNothingAlive, leftovers, orbJob } from './orb-job.js';
+import { expectNothingAlive } from './expect-clean.js';
+import { leftovers, orbJob } from './orb-job.js';
 
 let env: TestEnv;
 let tls: NonNullable<TestEnv['tls']>;
@@ -30,8 +31,7 @@ afterEach(() => {
 });
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-/** The key's base64 body lines: what a leak of the private key would show. */
-const keyLines = () => keyPem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+const keyLines = () => pemBodyLines(keyPem);
 
 function login(extra: Record<string, string | number | boolean> = {}) {
   const fx = env.fixtures;

@@ -2,7 +2,6 @@
 // with an argv recorder on docker, curl, jq and python3 and the leak scan on everything it left.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect } from 'vitest';
 import { makeArgvRecorder } from '../harness/argv-recorder.js';
 import {
   type JobResult,
@@ -110,10 +109,4 @@ export function storedAuths(home: string): Record<string, { username: string; se
 export function leftovers(job: { dir: string }): string[] {
   const tmp = join(job.dir, 'tmp');
   return readdirSync(tmp, { recursive: true }).map(String);
-}
-
-/** Nothing alive at the engine or Docker Hub stand-ins: the line every test must hold. */
-export function expectNothingAlive(env: TestEnv): void {
-  expect(env.engine.liveLeases()).toEqual([]);
-  expect(env.hub.liveTokens()).toEqual([]);
 }

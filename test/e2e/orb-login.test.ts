@@ -11,6 +11,7 @@ import {
   runJob,
 } from '../harness/circleci-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { expectNothingAlive } from './expect-clean.js';
 import { expectNoJobLeaks } from './orb-job.js';
 
 let env: TestEnv;
@@ -23,8 +24,7 @@ afterAll(async () => {
 afterEach(() => {
   env.engine.faults.clear();
   // Every test cleans up after itself: nothing may outlive it.
-  expect(env.engine.liveLeases()).toEqual([]);
-  expect(env.hub.liveTokens()).toEqual([]);
+  expectNothingAlive(env);
 });
 
 interface JobOptions {

@@ -52,3 +52,8 @@ export function maskedBeforeUse(output: string, secret: string): boolean {
   }
   return false;
 }
+
+/** A PEM's base64 body lines: what a leak of a private key would show, to scan for as secrets. */
+export function pemBodyLines(pem: string): string[] {
+  return pem.split('\n').filter((l) => l.length >= 16 && !l.startsWith('-----'));
+}
