@@ -3,10 +3,10 @@
 import * as z from 'zod/mini';
 import type { FieldMap } from './credential.js';
 import { ConfigError } from './errors.js';
+import { DOCKER_HUB, registryKey } from './registry-name.js';
 
 export const SCOPES = ['read', 'write', 'admin', 'public_read'] as const;
 export type Scope = (typeof SCOPES)[number];
-export const DOCKER_HUB = 'docker.io';
 
 export interface TlsConfig {
   /** PEM text (decoded from base64 when given that way). */
@@ -182,7 +182,7 @@ function registry(value: string | undefined, input = 'registry'): string {
       `must be a registry host such as ghcr.io or 127.0.0.1:5000; got "${value}".`,
     );
   }
-  return /^(index\.|registry-1\.)?docker\.io$/.test(host) ? DOCKER_HUB : host;
+  return registryKey(host) === DOCKER_HUB ? DOCKER_HUB : host;
 }
 
 /** Cuts a default label to Docker Hub's 100 characters. */

@@ -1,5 +1,5 @@
 // docker login/logout through an injected exec. The secret is written to stdin, never to argv.
-import { DOCKER_HUB } from './config.js';
+import { DOCKER_HUB } from './registry-name.js';
 import { VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 
