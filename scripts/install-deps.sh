@@ -8,7 +8,6 @@ say() { printf '[install] %s\n' "$*"; }
 
 apt_pkgs=()
 command -v docker-registry >/dev/null || apt_pkgs+=(docker-registry)
-command -v htpasswd >/dev/null || apt_pkgs+=(apache2-utils)
 command -v shellcheck >/dev/null || apt_pkgs+=(shellcheck)
 command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || apt_pkgs+=(tinyproxy)
 command -v jq >/dev/null || apt_pkgs+=(jq)

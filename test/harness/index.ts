@@ -59,15 +59,20 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
   const removeTmp = () => rmSync(tmpDir, { recursive: true, force: true });
   process.once('exit', removeTmp);
   const closers: (() => Promise<void>)[] = [];
+  /** Every secret the environment issued or saw: see TestEnv.secrets. */
+  const secretSources: (() => string[])[] = [];
+  const secrets = () => secretSources.flatMap((source) => source());
   let aliveAtStop: () => AliveRecord | undefined = () => undefined;
   const stop = async () => {
     const alive = aliveAtStop();
     if (alive) recordAliveAtStop(alive);
     aliveAtStop = () => undefined;
-    await Promise.allSettled(closers.reverse().map((c) => c()));
+    const closed = await Promise.allSettled(closers.reverse().map((c) => c()));
     closers.length = 0;
     await rm(tmpDir, { recursive: true, force: true });
     process.off('exit', removeTmp);
+    const failure = closed.find((c) => c.status === 'rejected');
+    if (failure) throw failure.reason;
   };
 
   try {
@@ -83,22 +88,27 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
     ]);
     const issuer = await startIssuer(fx, issuerPort ?? 0);
     closers.push(issuer.close);
+    secretSources.push(() => issuer.minted());
     const started = <T extends { close(): Promise<void> }>(s: T) => {
       closers.push(() => s.close());
       return s;
     };
     const [bao, registry] = await Promise.all([
       startBao(tmpDir).then(started),
-      startRegistry(join(tmpDir, 'registry'), {
-        username: fx.kvUsername,
-        password: kvPassword,
-      }).then(started),
+      startRegistry(join(tmpDir, 'registry')).then(started),
     ]);
+    secretSources.push(
+      () => [bao.rootToken, kvPassword, b64(fx.kvUsername, kvPassword)],
+      () => [registry.admin.secret, b64(registry.admin.username, registry.admin.secret)],
+      () => registry.issuedTokens(),
+    );
+    registry.addSecret(fx.kvUsername, kvPassword, ['pull', 'push']);
     await configureBao(bao, fx, issuer.url, kvPassword);
     if (fx.namespaces) await configureNamespaces(bao, fx, issuer.url, fx.namespaces);
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
     closers.push(hub.close);
+    secretSources.push(() => hub.issued().flatMap((t) => [t.token, b64(t.username, t.token)]));
     const tls = options.tls ? await makeTls(join(tmpDir, 'tls')) : undefined;
     const engine = await startEngine({
       baoPort: bao.port,
@@ -115,6 +125,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       },
     });
     closers.push(engine.close);
+    secretSources.push(() => engine.vaultTokens());
     if (options.leaseTtl !== undefined) engine.setLeaseTtl(options.leaseTtl);
     aliveAtStop = () => ({
       test: caller,
@@ -131,18 +142,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       hub,
       registry,
       fixtures: fx,
-      secrets: () => {
-        const hubTokens = hub.issued();
-        return [
-          ...issuer.minted(),
-          ...engine.vaultTokens(),
-          bao.rootToken,
-          kvPassword,
-          b64(fx.kvUsername, kvPassword),
-          ...hubTokens.map((t) => t.token),
-          ...hubTokens.map((t) => b64(t.username, t.token)),
-        ];
-      },
+      secrets,
       async vaultTokenAlive(token) {
         const r = await fetch(`${bao.addr}/v1/auth/token/lookup-self`, {
           headers: { 'X-Vault-Token': token },

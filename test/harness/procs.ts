@@ -2,7 +2,9 @@
 // leftovers) and is killed on stop and on process exit.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { CommandResult } from './types.js';
 
 /** Set by global-setup for the whole vitest run; inherited by the workers. */
 export const RUN_ENV = 'VDL_HARNESS_RUN';
@@ -61,18 +63,12 @@ export function startProcess(
   };
 }
 
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv). */
 export function run(
   cmd: string,
   args: string[],
   opts: { input?: string; env?: Record<string, string | undefined> } = {},
-): Promise<RunResult> {
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
@@ -95,6 +91,8 @@ export function run(
       live.delete(child);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin must not crash the harness with EPIPE.
+    child.stdin.once('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -126,4 +124,21 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what} did not become ready.${proc ? `\nOutput:\n${proc.output()}` : ''}`);
+}
+
+/** Processes whose environment holds `entry` (`NAME=value`): [pid, command line]. */
+export function processesWithEnv(entry: string): [number, string][] {
+  const found: [number, string][] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      if (!env.includes(entry)) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim();
+      found.push([Number(pid), cmd]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
 }

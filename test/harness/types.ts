@@ -131,15 +131,45 @@ export interface EngineStandIn {
 export interface HubStandIn {
   /** Base URL of the Docker Hub API stand-in (what the engine calls `https://hub.docker.com`). */
   url: string;
-  /** Access tokens alive at the Docker Hub stand-in (each one an htpasswd entry). */
+  /** Access tokens alive at the Docker Hub stand-in (each one a live secret at the registry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
 }
 
+/** One request to the registry's token service (no secret is kept). */
+export interface TokenRequest {
+  at: number;
+  /** The Basic-auth user, or '' for an anonymous request. */
+  username: string;
+  /** The `scope` parameters asked for, e.g. `repository:acme/private:pull`. */
+  scopes: string[];
+  /** 200, or 401 for a wrong username or secret. */
+  status: number;
+  /** What the token granted, `repository:<name>:<actions>` (actions empty when refused). */
+  granted: string[];
+}
+
 export interface Registry {
-  /** host:port, plain HTTP, htpasswd auth (docker treats 127.0.0.1 as an insecure registry). */
+  /**
+   * host:port, plain HTTP (docker treats 127.0.0.1 as an insecure registry), with token auth as
+   * Docker Hub's registry: a token service checks Basic credentials and issues bearer JWTs.
+   */
   host: string;
   /** True when `docker login` with these credentials succeeds (run in a throwaway DOCKER_CONFIG). */
   canLogin(username: string, secret: string): Promise<boolean>;
+  /**
+   * The harness's own registry user, allowed every action (it pushes the private image). Code
+   * under test never gets it; it is in `env.secrets()`.
+   */
+  admin: { username: string; secret: string };
+  /** Every token-service request, in order: who authenticated, for what, and what was granted. */
+  authRequests: TokenRequest[];
+}
+
+/** What a command printed and how it exited. */
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
 }
 
 export interface TestEnv {
@@ -155,8 +185,9 @@ export interface TestEnv {
   fixtures: Fixtures;
   /**
    * Every secret the environment issued or saw so far: OIDC tokens minted, Vault client tokens
-   * returned by logins through the stand-in, Docker Hub access tokens, their base64 `user:token`.
-   * Tests scan output for each of them.
+   * returned by logins through the stand-in, the root token, the KV password, Docker Hub access
+   * tokens, the registry admin's secret (each also as base64 `user:secret`), and every registry
+   * bearer token. Tests scan output for each of them.
    */
   secrets(): string[];
   /** Whether a Vault token is still valid (lookup-self against OpenBao). */
