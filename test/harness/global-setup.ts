@@ -17,11 +17,21 @@ const TOOLS: Record<string, string> = {
   jq: 'apt-get install jq',
   curl: 'apt-get install curl',
   openssl: 'apt-get install openssl',
+  dockerd: 'apt-get install docker.io (dockerd, with containerd and runc)',
+  skopeo: 'apt-get install skopeo',
+  busybox: 'apt-get install busybox-static (the test image is made from a static busybox)',
+};
+
+/** Checks other than `command -v <tool>`. */
+const CHECKS: Record<string, string> = {
+  // A dynamically linked busybox cannot run alone in an image.
+  busybox: 'b=$(command -v busybox) && ! ldd "$b" >/dev/null 2>&1',
 };
 
 export function missingTools(): string[] {
   return Object.keys(TOOLS).filter(
-    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+    (t) =>
+      spawnSync('sh', ['-c', CHECKS[t] ?? `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
   );
 }
 
@@ -89,7 +99,9 @@ export default function setup(): () => Promise<void> {
     throw new Error(
       `Processes started by the test harness were still running after the tests (now killed):\n${left
         .map(([pid, cmd]) => `  pid ${pid}: ${cmd}`)
-        .join('\n')}\nA test file is missing \`await env.stop()\` in afterAll.`,
+        .join(
+          '\n',
+        )}\nA test file is missing \`await env.stop()\` (or \`daemon.stop()\`) in afterAll.`,
     );
   };
 }

@@ -1,18 +1,21 @@
-// startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller.
+// startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller;
+// with `{ daemon }` also a Docker daemon and a private image in the registry.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AliveRecord, callerFile, recordAliveAtStop } from './alive-tally.js';
+import { startDaemon } from './daemon.js';
 import { type Account, startEngine } from './engine.js';
 import { startHub } from './hub.js';
 import { startIssuer } from './issuer.js';
+import { findLeaks } from './leak.js';
 import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
 import { startRegistry } from './registry.js';
 import { makeTls } from './tls.js';
-import type { Fixtures, StartOptions, TestEnv } from './types.js';
+import type { DaemonEnv, DaemonOptions, Fixtures, StartOptions, TestEnv } from './types.js';
 
 export type * from './types.js';
 
@@ -50,7 +53,11 @@ export const fixtures: Fixtures = {
 const secret = () => randomBytes(24).toString('base64url');
 const b64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
 
-export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
+export function startEnv(
+  options: StartOptions & { daemon: true | DaemonOptions },
+): Promise<DaemonEnv>;
+export function startEnv(options?: StartOptions): Promise<TestEnv>;
+export async function startEnv(options: StartOptions = {}): Promise<TestEnv | DaemonEnv> {
   const fx: Fixtures = options.namespaces
     ? { ...fixtures, namespaces: { login: 'ci', engine: 'ci/team' } }
     : fixtures;
@@ -93,9 +100,22 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       closers.push(() => s.close());
       return s;
     };
-    const [bao, registry] = await Promise.all([
+    const withDaemon = options.daemon === true ? {} : options.daemon;
+    const [bao, registry, daemon] = await Promise.all([
       startBao(tmpDir).then(started),
       startRegistry(join(tmpDir, 'registry')).then(started),
+      withDaemon &&
+        startDaemon(join(tmpDir, 'daemon'), withDaemon).then((d) => {
+          closers.push(async () => {
+            await d.stop();
+            // The daemon's log must hold none of the secrets the environment saw.
+            const leaks = findLeaks(d.logs(), secrets());
+            if (leaks.length > 0) {
+              throw new Error(`Secrets in the Docker daemon's log:\n${leaks.join('\n')}`);
+            }
+          });
+          return d;
+        }),
     ]);
     secretSources.push(
       () => [bao.rootToken, kvPassword, b64(fx.kvUsername, kvPassword)],
@@ -103,8 +123,12 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       () => registry.issuedTokens(),
     );
     registry.addSecret(fx.kvUsername, kvPassword, ['pull', 'push']);
-    await configureBao(bao, fx, issuer.url, kvPassword);
-    if (fx.namespaces) await configureNamespaces(bao, fx, issuer.url, fx.namespaces);
+    const [privateImage] = await Promise.all([
+      daemon?.pushPrivateImage(registry, registry.admin),
+      configureBao(bao, fx, issuer.url, kvPassword).then(
+        () => fx.namespaces && configureNamespaces(bao, fx, issuer.url, fx.namespaces),
+      ),
+    ]);
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
     closers.push(hub.close);
@@ -158,6 +182,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
           clientKeyFile: tls.clientKeyFile,
         },
       }),
+      ...(daemon && { daemon, privateImage }),
       tmpDir,
       stop,
     };

@@ -23,9 +23,10 @@ process.once('exit', () => {
 
 export interface Spawned {
   child: ChildProcess;
-  /** Combined stdout+stderr so far, for error messages. */
+  /** Combined stdout+stderr so far (the last 8000 characters unless `keepAllOutput`). */
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 3000). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Starts a long-running service process. */
@@ -33,6 +34,7 @@ export function startProcess(
   cmd: string,
   args: string[],
   env: Record<string, string | undefined>,
+  opts: { keepAllOutput?: boolean } = {},
 ): Spawned {
   const child = spawn(cmd, args, {
     env: { ...env, [CHILD_ENV]: runId() },
@@ -41,7 +43,8 @@ export function startProcess(
   live.add(child);
   let out = '';
   const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-8000);
+    out += b.toString();
+    if (!opts.keepAllOutput) out = out.slice(-8000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -53,10 +56,10 @@ export function startProcess(
   return {
     child,
     output: () => out,
-    async stop() {
+    async stop(graceMs = 3000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
     },

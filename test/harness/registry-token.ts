@@ -111,7 +111,14 @@ export async function startTokenService(dir: string): Promise<TokenService> {
       return json(404, { details: 'not found' });
     }
     const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' '));
-    const seen: TokenRequest = { at: Date.now(), username: '', scopes, status: 200, granted: [] };
+    const seen: TokenRequest = {
+      at: Date.now(),
+      username: '',
+      scopes,
+      status: 200,
+      granted: [],
+      userAgent: req.headers['user-agent'] ?? '',
+    };
     requests.push(seen);
     const creds = basicAuth(req);
     let allowed: string[] = [];

@@ -146,6 +146,9 @@ export interface TokenRequest {
   status: number;
   /** What the token granted, `repository:<name>:<actions>` (actions empty when refused). */
   granted: string[];
+  /** Who asked: `docker/<version> ...` from dockerd (`UpstreamClient(Docker-Client/...)` when the
+   * CLI asked the daemon), the CLI's own when it logs in without a daemon, skopeo's, ... */
+  userAgent: string;
 }
 
 export interface Registry {
@@ -170,6 +173,63 @@ export interface CommandResult {
   code: number | null;
   stdout: string;
   stderr: string;
+}
+
+/** How a docker CLI reaches the daemon: its unix socket, or its TLS TCP listener. */
+export type DockerVia = 'unix' | 'tcp';
+
+/** What `startDaemon(dir, options)` accepts. */
+export interface DaemonOptions {
+  /** Also listen on tcp://127.0.0.1:<free port> with TLS, as CircleCI's remote Docker. */
+  tcp?: boolean;
+}
+
+/**
+ * A real dockerd (Debian's docker.io, with its own containerd) on its own socket, data root and
+ * exec root; vfs storage, no iptables, no bridge. `startDaemon(dir)` in ./daemon.ts.
+ */
+export interface DockerDaemon {
+  /** `unix://<dir>/docker.sock`. */
+  host: string;
+  /**
+   * Only with `{ tcp: true }`: `tcp://127.0.0.1:<port>`, TLS with client certificates, and the
+   * directory holding `ca.pem`, `cert.pem`, `key.pem` (DOCKER_CERT_PATH).
+   */
+  tcp?: { host: string; certPath: string };
+  /**
+   * DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH over TCP) for a docker CLI to reach this
+   * daemon, and DOCKER_CONFIG when given.
+   */
+  env(dockerConfig?: string, via?: DockerVia): Record<string, string>;
+  /** Runs the docker CLI on PATH against this daemon with that config directory. */
+  docker(
+    args: string[],
+    opts: { dockerConfig: string; input?: string; via?: DockerVia },
+  ): Promise<CommandResult>;
+  /**
+   * `docker pull <image>` with that config directory. A pull by tag always asks the registry, so
+   * it authenticates even when the image is already on the daemon. A failure does not throw:
+   * assert on the result.
+   */
+  pull(image: string, dockerConfig: string, via?: DockerVia): Promise<CommandResult>;
+  /**
+   * Makes a busybox image without network (`docker import` of a rootfs), pushes it as
+   * `<registry>/<repository>:1` with these credentials, removes it locally; returns the reference.
+   * Its default command is `sh`; `sleep`, `cat`, `echo`, `env`, `ls`, `true` are there too.
+   */
+  pushPrivateImage(
+    registry: Registry,
+    creds: { username: string; secret: string },
+    repository?: string,
+  ): Promise<string>;
+  /** `docker swarm init` on 127.0.0.1 with free ports; stop() leaves the swarm first. */
+  initSwarm(): Promise<void>;
+  /** dockerd, its containerd and shims still running: [pid, command line]. */
+  processes(): [number, string][];
+  /** Everything dockerd and its containerd logged so far. */
+  logs(): string;
+  /** Leaves the swarm if any, stops dockerd by pid and waits until its containerd and shims are gone. */
+  stop(): Promise<void>;
 }
 
 export interface TestEnv {
@@ -199,8 +259,23 @@ export interface TestEnv {
   stop(): Promise<void>;
 }
 
+/** `startEnv({ daemon })`: the environment, a Docker daemon, and a private image to pull. */
+export interface DaemonEnv extends TestEnv {
+  daemon: DockerDaemon;
+  /**
+   * `<registry>/acme/private:1`, pushed by `registry.admin` and not on the daemon: a pull works
+   * only with a credential the registry accepts. Anonymous: `pull access denied`.
+   */
+  privateImage: string;
+}
+
 /** What `startEnv(options)` accepts; every field is optional. */
 export interface StartOptions {
+  /**
+   * Also start a Docker daemon (stopped with the environment; its log is scanned for every
+   * secret at stop) and push `privateImage` (see DaemonEnv).
+   */
+  daemon?: true | DaemonOptions;
   /** Lease TTL in seconds for the engine stand-in's new leases (default 300). */
   leaseTtl?: number;
   /** Also create namespaces `ci` and `ci/team` (see Fixtures.namespaces). */
