@@ -9,6 +9,7 @@ import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { RUN_ENV, run, waitFor } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { CREDENTIAL_REFUSED, PULL_DENIED } from './expect-pull.js';
+import { vaultApi } from './vault-api.js';
 
 let env: DaemonEnv;
 beforeAll(async () => {
@@ -22,15 +23,8 @@ const scratch = (name: string) => mkdtempSync(join(env.tmpDir, `${name}-`));
 const configFor = (creds: { username: string; secret: string }) =>
   writeDockerConfig(scratch('cfg'), { [env.registry.host]: creds });
 
-async function vault(method: string, path: string, token: string, body?: unknown) {
-  const r = await fetch(`${env.vaultAddr}/v1/${path}`, {
-    method,
-    headers: { 'X-Vault-Token': token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const vault = (method: string, path: string, token: string, body?: unknown) =>
+  vaultApi(env, method, path, token, body);
 
 async function kvCredential(): Promise<{ username: string; secret: string }> {
   const fx = env.fixtures;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNothingAlive } from './expect-clean.js';
+import { vaultApi } from './vault-api.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -19,15 +20,8 @@ interface Secret {
   data: { token: string; uuid: string; username: string; scope: string };
 }
 
-async function vault(method: string, path: string, token: string, body?: unknown) {
-  const r = await fetch(`${env.vaultAddr}/v1/${path}`, {
-    method,
-    headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const vault = (method: string, path: string, token: string, body?: unknown) =>
+  vaultApi(env, method, path, token, body);
 
 async function loginAs(role: string): Promise<string> {
   const r = await vault('POST', 'auth/github/login', '', { role, jwt: env.issuer.githubToken() });

@@ -2,6 +2,7 @@
 // per account) and the start time of a whole environment.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { vaultApi } from './vault-api.js';
 
 let env: TestEnv;
 let startMs = 0;
@@ -14,15 +15,8 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function vault(method: string, path: string, token: string, body?: unknown) {
-  const r = await fetch(`${env.vaultAddr}/v1/${path}`, {
-    method,
-    headers: { 'X-Vault-Token': token },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  return { status: r.status, json: text ? JSON.parse(text) : undefined };
-}
+const vault = (method: string, path: string, token: string, body?: unknown) =>
+  vaultApi(env, method, path, token, body);
 
 const login = async (role: string) =>
   (await vault('POST', 'auth/github/login', '', { role, jwt: env.issuer.githubToken() })).json.auth
