@@ -185,8 +185,10 @@ export interface DaemonOptions {
 }
 
 /**
- * A real dockerd (Debian's docker.io, with its own containerd) on its own socket, data root and
- * exec root; vfs storage, no iptables, no bridge. `startDaemon(dir)` in ./daemon.ts.
+ * A real dockerd (Debian's docker.io, with its own containerd), as root, on its own socket, data
+ * root and exec root under `dir`, in a mount namespace of its own; vfs storage, no iptables, no
+ * bridge. `startDaemon(dir, options)` in ./daemon.ts (the caller removes `dir` after stop()), or
+ * `startEnv({ daemon })`.
  */
 export interface DockerDaemon {
   /** `unix://<dir>/docker.sock`. */
@@ -228,7 +230,10 @@ export interface DockerDaemon {
   processes(): [number, string][];
   /** Everything dockerd and its containerd logged so far. */
   logs(): string;
-  /** Leaves the swarm if any, stops dockerd by pid and waits until its containerd and shims are gone. */
+  /**
+   * Leaves the swarm if any, stops dockerd by pid (it stops its containers and containerd), then
+   * kills whatever of its containerd and shims is left.
+   */
   stop(): Promise<void>;
 }
 
@@ -263,8 +268,8 @@ export interface TestEnv {
 export interface DaemonEnv extends TestEnv {
   daemon: DockerDaemon;
   /**
-   * `<registry>/acme/private:1`, pushed by `registry.admin` and not on the daemon: a pull works
-   * only with a credential the registry accepts. Anonymous: `pull access denied`.
+   * `<registry>/acme/private:1`, pushed by `registry.admin` and not on the daemon at start; a
+   * pull works only with a credential the registry accepts. Anonymous: `pull access denied`.
    */
   privateImage: string;
 }
