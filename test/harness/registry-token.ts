@@ -105,8 +105,8 @@ export async function startTokenService(dir: string): Promise<TokenService> {
     const json = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
     };
-    // Docker Hub also takes an OAuth2 POST; docker, skopeo and this dockerd send GET with Basic,
-    // and containerd falls back to GET on a 404, so only GET is served.
+    // Docker Hub also takes an OAuth2 POST; docker, dockerd and skopeo send GET with Basic, and
+    // the token spec tells a client whose POST gets 404 to use GET, so only GET is served.
     if (req.method !== 'GET' || url.pathname !== '/token') {
       return json(404, { details: 'not found' });
     }
