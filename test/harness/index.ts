@@ -10,6 +10,7 @@ import { startHub } from './hub.js';
 import { startIssuer } from './issuer.js';
 import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
+import { startPublicIssuers } from './public-issuers.js';
 import { startRegistry } from './registry.js';
 import { makeTls } from './tls.js';
 import type { Fixtures, StartOptions, TestEnv } from './types.js';
@@ -72,10 +73,15 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
 
   try {
     const kvPassword = secret();
-    const accounts = new Map<string, Account>([
-      [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
-      [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
-    ]);
+    // An empty Vault's engine has no accounts until a config write names one.
+    const accounts = new Map<string, Account>(
+      options.emptyVault
+        ? []
+        : [
+            [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
+            [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
+          ],
+    );
     const [issuerPort, hubPort, enginePort] = await Promise.all([
       freePort(),
       freePort(),
@@ -87,14 +93,20 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       closers.push(() => s.close());
       return s;
     };
+    const publicIssuers = options.publicIssuers
+      ? started(await startPublicIssuers(join(tmpDir, 'public-issuers'), issuer.url))
+      : undefined;
+    const baoEnv: Record<string, string> = publicIssuers
+      ? { HTTPS_PROXY: publicIssuers.proxyUrl, SSL_CERT_FILE: publicIssuers.caFile }
+      : {};
     const [bao, registry] = await Promise.all([
-      startBao(tmpDir).then(started),
+      startBao(tmpDir, baoEnv).then(started),
       startRegistry(join(tmpDir, 'registry'), {
         username: fx.kvUsername,
         password: kvPassword,
       }).then(started),
     ]);
-    await configureBao(bao, fx, issuer.url, kvPassword);
+    if (!options.emptyVault) await configureBao(bao, fx, issuer.url, kvPassword);
     if (fx.namespaces) await configureNamespaces(bao, fx, issuer.url, fx.namespaces);
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
@@ -158,6 +170,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
           clientKeyFile: tls.clientKeyFile,
         },
       }),
+      publicIssuers,
       tmpDir,
       stop,
     };

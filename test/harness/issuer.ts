@@ -9,7 +9,7 @@ import {
 } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { applyFault, FaultList, record } from './faults.js';
-import type { Fixtures, OidcIssuer, SeenRequest, TokenOptions } from './types.js';
+import type { Fixtures, OidcIssuer, PublicIssuerKind, SeenRequest, TokenOptions } from './types.js';
 
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 
@@ -42,6 +42,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
   const faults = new FaultList();
   const requests: SeenRequest[] = [];
   const minted: string[] = [];
+  const overrides: Partial<Record<PublicIssuerKind, Record<string, unknown>>> = {};
 
   function sign(defaults: Record<string, unknown>, opts: TokenOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
@@ -99,6 +100,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         head_ref: '',
         base_ref: '',
         runner_environment: 'github-hosted',
+        ...overrides.github,
       },
       opts,
     );
@@ -118,6 +120,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         'oidc.circleci.com/vcs-origin': `github.com/${gh.repository}`,
         'oidc.circleci.com/vcs-ref': gh.ref,
         'oidc.circleci.com/ssh-rerun': false,
+        ...overrides.circleci,
       },
       opts,
     );
@@ -147,6 +150,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         runner_id: 66,
         runner_environment: 'gitlab-hosted',
         sha,
+        ...overrides.gitlab,
       },
       opts,
     );
@@ -169,6 +173,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         agent_id: '0190-bbbb',
         build_source: 'ui',
         runner_environment: 'buildkite-hosted',
+        ...overrides.buildkite,
       },
       opts,
     );
@@ -217,6 +222,9 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
     circleciToken,
     gitlabToken,
     buildkiteToken,
+    setClaims(kind, claims) {
+      overrides[kind] = { ...overrides[kind], ...claims };
+    },
     github: { requestUrl: `${url}${idTokenPath}?api-version=2.0`, requestToken },
     faults,
     requests,
