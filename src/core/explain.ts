@@ -158,7 +158,9 @@ export function grantedPaths(acl: unknown, need: string): string[] | undefined {
   if (!data || typeof data !== 'object') return undefined;
   const pick = (paths: unknown, glob: boolean) =>
     Object.entries((paths ?? {}) as Record<string, { capabilities?: string[] }>)
-      .filter(([p, v]) => v?.capabilities?.includes(need) && !/^(sys|auth|cubbyhole|identity)\//.test(p))
+      .filter(
+        ([p, v]) => v?.capabilities?.includes(need) && !/^(sys|auth|cubbyhole|identity)\//.test(p),
+      )
       .map(([p]) => (glob ? `${p}*` : p));
   return [...pick(data.exact_paths, false), ...pick(data.glob_paths, true)];
 }
