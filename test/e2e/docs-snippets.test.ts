@@ -3,7 +3,6 @@
 // with the Docker Hub engine stand-in in front. The public issuer URLs in the snippets stay as
 // written: OpenBao reaches them through the harness's TLS-terminating proxy (PublicIssuers). Then
 // the Action, the orb and the CLI log in against exactly what the snippets created.
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { snippets } from '../harness/doc-snippets.js';
 import { runAction } from '../harness/github-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
+import { run } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { orbJob } from './orb-job.js';
 
@@ -67,38 +67,25 @@ afterAll(async () => {
   await env.stop();
 });
 
-function sh(code: string): Promise<{ code: number; output: string }> {
+async function sh(code: string): Promise<{ code: number | null; output: string }> {
   const file = join(env.tmpDir, `snippet-${Math.random().toString(36).slice(2)}.sh`);
   writeFileSync(file, code);
-  return new Promise((resolve, reject) => {
-    // stdin from /dev/null: bash reads /etc/bash.bashrc when stdin is a socket.
-    const child = spawn('bash', ['-e', '-o', 'pipefail', file], {
-      cwd: env.tmpDir,
-      env: {
-        PATH: [shim, recorder.binDir, process.env.PATH].join(':'),
-        HOME: env.tmpDir,
-        VAULT_ADDR: env.vaultAddr,
-        VAULT_TOKEN: env.rootToken,
-        DOCKERHUB_PASSWORD: PASSWORD,
-        REGISTRY_TOKEN,
-        CIRCLECI_ORG_ID: ORG_ID,
-        CIRCLECI_PROJECT_ID: PROJECT_ID,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => {
-      output += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d;
-    });
-    child.on('error', reject);
-    child.on('close', (c) => {
-      printed += `${output}\n`;
-      resolve({ code: c ?? 1, output });
-    });
+  const r = await run('bash', ['-e', '-o', 'pipefail', file], {
+    cwd: env.tmpDir,
+    env: {
+      PATH: [shim, recorder.binDir, process.env.PATH].join(':'),
+      HOME: env.tmpDir,
+      VAULT_ADDR: env.vaultAddr,
+      VAULT_TOKEN: env.rootToken,
+      DOCKERHUB_PASSWORD: PASSWORD,
+      REGISTRY_TOKEN,
+      CIRCLECI_ORG_ID: ORG_ID,
+      CIRCLECI_PROJECT_ID: PROJECT_ID,
+    },
   });
+  const output = `${r.stdout}${r.stderr}`;
+  printed += `${output}\n`;
+  return { code: r.code, output };
 }
 
 /** What a Vault token may do on each path (sys/capabilities, asked with the root token). */
@@ -253,51 +240,42 @@ describe('logins against what the snippets created', () => {
   /** The CLI as a GitLab or Buildkite job runs it, in a job directory of its own. */
   async function cli(args: string[], extra: Record<string, string>, dir: string) {
     mkdirSync(join(dir, 'run'), { recursive: true });
-    return new Promise<{ code: number; out: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], {
-        env: {
-          PATH: [recorder.binDir, process.env.PATH].join(':'),
-          HOME: dir,
-          DOCKER_CONFIG: join(dir, 'docker'),
-          XDG_RUNTIME_DIR: join(dir, 'run'),
-          VAULT_ADDR: env.vaultAddr,
-          ...extra,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d;
-      });
-      child.stderr.on('data', (d: Buffer) => {
-        out += d;
-      });
-      child.on('error', reject);
-      child.on('close', (c) => {
-        printed += `${out}\n`;
-        resolve({ code: c ?? 1, out });
-      });
+    const r = await run(process.execPath, [CLI, ...args], {
+      env: {
+        PATH: [recorder.binDir, process.env.PATH].join(':'),
+        HOME: dir,
+        DOCKER_CONFIG: join(dir, 'docker'),
+        XDG_RUNTIME_DIR: join(dir, 'run'),
+        VAULT_ADDR: env.vaultAddr,
+        ...extra,
+      },
     });
+    const out = `${r.stdout}${r.stderr}`;
+    printed += `${out}\n`;
+    return { code: r.code, out };
   }
+
+  /** The CLI examples' login: a write token for the engine account, to the test registry. */
+  const engineLogin = (ci: { mount: string; role: string }) => [
+    'login',
+    '--auth-mount',
+    ci.mount,
+    '--role',
+    ci.role,
+    '--account',
+    DOCS.account,
+    '--scope',
+    'write',
+    '--registry',
+    env.registry.host,
+  ];
 
   it('the CLI in GitLab CI (role gl-build, id_tokens VAULT_ID_TOKEN)', async () => {
     const dir = join(env.tmpDir, 'gitlab-job');
     const jwt = env.issuer.gitlabToken({
       claims: { iss: iss('gitlab'), project_path: DOCS.repository },
     });
-    const login = [
-      'login',
-      '--auth-mount',
-      DOCS.gitlab.mount,
-      '--role',
-      DOCS.gitlab.role,
-      '--account',
-      DOCS.account,
-      '--scope',
-      'write',
-      '--registry',
-      env.registry.host,
-    ];
+    const login = engineLogin(DOCS.gitlab);
     const r = await cli(login, { GITLAB_CI: 'true', VAULT_ID_TOKEN: jwt }, dir);
     expect(r.code, r.out).toBe(0);
     expect(readFileSync(join(dir, 'docker', 'config.json'), 'utf8')).toContain(env.registry.host);
@@ -314,21 +292,7 @@ describe('logins against what the snippets created', () => {
     const jwt = env.issuer.buildkiteToken({
       claims: { iss: iss('buildkite'), organization_slug: 'myorg', pipeline_slug: 'myrepo' },
     });
-    const login = [
-      'login',
-      '--auth-mount',
-      DOCS.buildkite.mount,
-      '--role',
-      DOCS.buildkite.role,
-      '--jwt-env',
-      'BUILDKITE_JWT',
-      '--account',
-      DOCS.account,
-      '--scope',
-      'write',
-      '--registry',
-      env.registry.host,
-    ];
+    const login = [...engineLogin(DOCS.buildkite), '--jwt-env', 'BUILDKITE_JWT'];
     const r = await cli(login, { BUILDKITE_JWT: jwt }, dir);
     expect(r.code, r.out).toBe(0);
     expect((await cli(['logout'], {}, dir)).code).toBe(0);

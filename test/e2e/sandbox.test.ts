@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
 import { runJob } from '../harness/circleci-runner.js';
 import { markedProcesses } from '../harness/global-setup.js';
-import { RUN_ENV } from '../harness/procs.js';
+import { RUN_ENV, run } from '../harness/procs.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The sandbox's own run marker, so its processes can be told from every other test's. */
@@ -35,22 +35,9 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? 1, out }));
-  });
+async function cli(args: string[], env: Record<string, string>) {
+  const r = await run(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], { env });
+  return { code: r.code, out: `${r.stdout}${r.stderr}` };
 }
 
 it('prints the exports a login needs, and SIGINT stops everything', async () => {

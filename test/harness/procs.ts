@@ -67,24 +67,28 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv). */
+/**
+ * Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv).
+ * Without input, stdin is /dev/null: bash reads /etc/bash.bashrc when stdin is a socket.
+ */
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+  opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
+      cwd: opts.cwd,
       env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     live.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
+    child.stdout?.on('data', (b: Buffer) => {
       stdout += b.toString();
     });
-    child.stderr.on('data', (b: Buffer) => {
+    child.stderr?.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
     child.once('error', (err) => {
@@ -95,7 +99,7 @@ export function run(
       live.delete(child);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? '');
+    child.stdin?.end(opts.input);
   });
 }
 

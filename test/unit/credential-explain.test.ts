@@ -48,6 +48,14 @@ describe('credential mapping', () => {
   });
 });
 
+/** A 403 on `path`, explained with what the token's policies grant. */
+const refused = (path: string, method: 'read' | 'write', grants?: string[]) =>
+  explainIssue(
+    new VaultHttpError(403, path, ['permission denied']),
+    { ...cfg, source: { path, method } },
+    grants,
+  ) as VaultHttpError;
+
 describe('error explanations', () => {
   const login = (msg: string, status = 400) =>
     explainLogin(new VaultHttpError(status, 'auth/jwt/login', [msg]), cfg, jwt) as VaultHttpError;
@@ -123,32 +131,22 @@ describe('error explanations', () => {
     expect(denied.hint).toContain(
       'path "dockerhub/token/bot/read" {\n    capabilities = ["create", "update"]',
     );
-    const unknown = explainIssue(
-      new VaultHttpError(500, 'x', [
-        '1 error occurred:\n\t* unable to find configuration for "bot"\n\n',
-      ]),
-      cfg,
-    ) as VaultHttpError;
-    expect(unknown.message).toBe(
+    const engineSays = (reason: string) =>
+      (
+        explainIssue(
+          new VaultHttpError(500, 'x', [`1 error occurred:\n\t* ${reason}\n\n`]),
+          cfg,
+        ) as VaultHttpError
+      ).message;
+    expect(engineSays('unable to find configuration for "bot"')).toBe(
       'The Docker Hub engine at dockerhub/ has no account "bot" (nothing at dockerhub/config/bot).',
     );
-    const scope = explainIssue(
-      new VaultHttpError(500, 'x', [
-        '1 error occurred:\n\t* requested scope "admin" is not permitted for user "bot"\n\n',
-      ]),
-      cfg,
-    ) as VaultHttpError;
-    expect(scope.message).toBe(
+    expect(engineSays('requested scope "admin" is not permitted for user "bot"')).toBe(
       'The Docker Hub engine at dockerhub/ does not allow scope "admin" for account "bot".',
     );
   });
   it('a 403 names what the policies do grant: another account, another mount', () => {
-    const deny = (grants: string[], path = 'dockerhub/token/bot/read') =>
-      explainIssue(
-        new VaultHttpError(403, path, ['permission denied']),
-        { ...cfg, source: { path, method: 'write' } },
-        grants,
-      ) as VaultHttpError;
+    const deny = (grants: string[]) => refused('dockerhub/token/bot/read', 'write', grants);
     expect(deny(['dockerhub/token/bot2/*']).hint).toContain(
       'They grant account(s) "bot2" on dockerhub/, not "bot": check the account input.',
     );
@@ -161,12 +159,7 @@ describe('error explanations', () => {
     expect(deny([]).hint).toMatch(/^The role's policy must allow creating tokens there/);
   });
   it('a 403 on a KV read names the /data/ path', () => {
-    const read = (path: string, grants?: string[]) =>
-      explainIssue(
-        new VaultHttpError(403, path, ['permission denied']),
-        { ...cfg, source: { path, method: 'read' } },
-        grants,
-      ) as VaultHttpError;
+    const read = (path: string, grants?: string[]) => refused(path, 'read', grants);
     expect(read('secret/data/ci/registry', ['secret/ci/registry']).hint).toContain(
       'The policy names secret/ci/registry, the path "vault kv get" shows, but a KV v2 read needs the API path with /data/.',
     );
