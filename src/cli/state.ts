@@ -88,24 +88,17 @@ export function removeState(path: string): void {
 }
 
 /** A StateStore that persists every change, so a crash half-way still leaves what logout needs. */
-export function fileStore(at: StateLocation, base: Omit<StateFile, 'state'>): StateStore {
-  let current: SessionState = {};
-  return {
-    load: () => current,
-    save(patch) {
-      current = { ...current, ...patch };
-      writeState(at, { ...base, state: current });
-    },
-  };
-}
-
-/** The store logout uses: the saved state, changes kept in memory (the file is removed after). */
-export function memoryStore(initial: SessionState): StateStore {
+export function fileStore(
+  at: StateLocation,
+  base: Omit<StateFile, 'state'>,
+  initial: SessionState = {},
+): StateStore {
   let current = initial;
   return {
     load: () => current,
     save(patch) {
       current = { ...current, ...patch };
+      writeState(at, { ...base, state: current });
     },
   };
 }

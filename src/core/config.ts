@@ -255,13 +255,19 @@ function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): 
   const account = get('account');
   if (account) segment('account', account);
   const secretPath = get('secret-path');
+  if (secretPath) pathLike('secret-path', secretPath);
+  if (account && secretPath)
+    throw new ConfigError(
+      'secret-path',
+      'replaces the account input, which is set too: give the account (the Docker Hub engine path) or the secret path, not both.',
+    );
   let path: string;
-  if (secretPath) path = pathLike('secret-path', secretPath);
+  if (secretPath) path = secretPath;
   else if (account) path = `${engineMount}/token/${account}/${scope}`;
   else
     throw new ConfigError(
       'account',
-      'is required (the Docker Hub user configured on the engine), or set secret-path or registries.',
+      'is required (the Docker Hub user configured on the engine), or set the secret-path input or the registries input.',
     );
   const names = { path: 'secret-path', method: 'secret-method', body: 'secret-body' };
   return {

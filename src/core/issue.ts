@@ -2,12 +2,38 @@
 // helper, kubelet provider, Swarm driver) issues through here.
 import type { Config, Entry } from './config.js';
 import { type Credential, dockerAuthString, secretCandidates, toCredential } from './credential.js';
-import { explainIssue } from './explain.js';
+import { VaultHttpError } from './errors.js';
+import { explainIssue, grantedPaths } from './explain.js';
 import type { Masker } from './ports.js';
 import type { VaultClient } from './vault.js';
 
 /** What explaining a refusal needs of the configuration. */
-export type IssueContext = Pick<Config, 'namespace' | 'retries' | 'timeoutMs'>;
+export type IssueContext = Pick<Config, 'namespace' | 'authNamespace' | 'retries' | 'timeoutMs'>;
+
+/**
+ * After a 403: what the token's policies do grant, so the message can tell a misspelt account or
+ * engine mount from a missing policy. Only when the token and the secret share a namespace (the
+ * policy paths are then the request paths); any failure just leaves the detail out.
+ */
+async function grants(
+  vault: VaultClient,
+  token: string,
+  ctx: IssueContext,
+  need: string,
+): Promise<string[] | undefined> {
+  if ((ctx.namespace ?? '') !== (ctx.authNamespace ?? '')) return undefined;
+  try {
+    const acl = await vault.call({
+      method: 'GET',
+      path: 'sys/internal/ui/resultant-acl',
+      token,
+      namespace: ctx.namespace,
+    });
+    return grantedPaths(acl, need);
+  } catch {
+    return undefined;
+  }
+}
 
 export async function issueCredential(
   vault: VaultClient,
@@ -33,6 +59,9 @@ export async function issueCredential(
     masker.mask(dockerAuthString(cred));
     return cred;
   } catch (err) {
-    throw explainIssue(err, { ...ctx, source });
+    const denied = err instanceof VaultHttpError && err.status === 403;
+    const need = source.method === 'read' ? 'read' : 'create';
+    const granted = denied ? await grants(vault, token, ctx, need) : undefined;
+    throw explainIssue(err, { ...ctx, source }, granted);
   }
 }

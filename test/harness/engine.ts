@@ -1,6 +1,7 @@
 // The Docker Hub secrets engine stand-in: an HTTP proxy in front of OpenBao that serves
-// `<mount>/token/<user>/<scope>` as hoeg/vault-plugin-secrets-dockerhub does, keeps the leases,
-// lets OpenBao's ACLs decide (sys/capabilities-self) and forwards everything else untouched.
+// `<mount>/token/<user>/<scope>` and `<mount>/config/<user>` as hoeg/vault-plugin-secrets-dockerhub
+// does, keeps the leases, lets OpenBao's ACLs decide (sys/capabilities-self) and forwards
+// everything else untouched.
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createServer as createHttpServer,
@@ -41,8 +42,6 @@ export interface EngineOptions {
 
 export interface RunningEngine extends EngineStandIn {
   url: string;
-  /** Vault client tokens returned by logins that passed through. */
-  vaultTokens(): string[];
   close(): Promise<void>;
 }
 
@@ -56,6 +55,7 @@ interface Upstream {
 const multi = (msg: string) => `1 error occurred:\n\t* ${msg}\n\n`;
 const DENIED = { errors: [multi('permission denied')] };
 const NAME = /^\w(?:[\w-.]*\w)?$/;
+const SCOPES = ['admin', 'write', 'read', 'public_read'];
 
 export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   const leases = new Map<string, Lease>();
@@ -239,6 +239,57 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     });
   }
 
+  /**
+   * `<mount>/config/<user>` as the plugin serves it: a write stores the account's password and
+   * allowed scopes under the field `Scope` (capital S; a comma list), nothing else (its `ttl` is
+   * accepted and ignored, other fields are ignored); every write is a create (its existence check
+   * looks at another storage path); read answers the scopes under `namespace`.
+   */
+  async function config(
+    req: IncomingMessage,
+    res: ServerResponse,
+    m: { ns: string; user: string; path: string },
+    body: Buffer,
+  ): Promise<void> {
+    const need = { GET: 'read', DELETE: 'delete' }[req.method ?? ''] ?? 'create';
+    const caps = await capabilities(req, m.ns, m.path);
+    if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
+    if (!allowed(caps, need)) return send(res, 403, DENIED);
+    if (need === 'delete') {
+      o.accounts.delete(m.user);
+      res.writeHead(204).end();
+      return;
+    }
+    if (need === 'read') {
+      const account = o.accounts.get(m.user);
+      if (!account) return fail(res, `unable to finde configuration for ${JSON.stringify(m.user)}`);
+      return send(res, 200, {
+        request_id: randomUUID(),
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: { username: m.user, namespace: account.scopes, ttl: '5m0s' },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
+    }
+    let fields: Record<string, unknown>;
+    try {
+      fields = JSON.parse(body.toString() || '{}');
+    } catch {
+      return send(res, 400, { errors: ['failed to parse JSON input: invalid character'] });
+    }
+    const raw = fields.Scope ?? [];
+    const scopes = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = scopes.find((s) => !SCOPES.includes(s));
+    if (bad !== undefined) return fail(res, `invalid slice provided: ${bad}`);
+    o.accounts.set(m.user, { password: String(fields.password ?? ''), scopes });
+    res.writeHead(204).end();
+  }
+
   /** sys/leases/revoke and sys/leases/lookup for our own leases; false when not ours. */
   async function leaseOp(
     req: IncomingMessage,
@@ -311,6 +362,11 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     if (tok?.[2] && tok[3] && tok[4] && NAME.test(tok[3]) && NAME.test(tok[4])) {
       const m = { ns: joinNs(req, tok[1]), path: tok[2], user: tok[3], scope: tok[4] };
       return issue(req, res, m, body);
+    }
+    const conf = new RegExp(`^/v1/((?:[^/]+/)*?)(${o.mount}/config/([^/]+))$`).exec(path);
+    if (conf?.[2] && conf[3] && NAME.test(conf[3])) {
+      const m = { ns: joinNs(req, conf[1]), path: conf[2], user: conf[3] };
+      return config(req, res, m, body);
     }
     if (await leaseOp(req, res, path, body)) return;
 
