@@ -189,6 +189,35 @@ describe('what the task receives', () => {
     expect(twice.status).toBe(400);
     expect(driver.output()).toMatch(/info delivered .*as=wrapped wrap_accessor=\S+ wrap_ttl=120s/);
   });
+
+  it('vault.wrap on the engine: a wrapped leased token, unwrapped once by the task', async () => {
+    const r = await driver.getSecret({ 'vault.path': engineRead(), 'vault.wrap': '90s' });
+    expect(r.body.DoNotReuse).toBe(true);
+    const wrap = decode(r.body.Value);
+    extraSecrets.push(wrap);
+    // The task's side, in Vault's recommended order: look up, check the creation path, unwrap.
+    const look = await fetch(`${env.vaultAddr}/v1/sys/wrapping/lookup`, {
+      method: 'POST',
+      body: JSON.stringify({ token: wrap }),
+    });
+    expect(((await look.json()) as { data: { creation_path: string } }).data.creation_path).toBe(
+      engineRead(),
+    );
+    const unwrap = () =>
+      fetch(`${env.vaultAddr}/v1/sys/wrapping/unwrap`, {
+        method: 'POST',
+        headers: { 'X-Vault-Token': wrap },
+      });
+    const once = (await (await unwrap()).json()) as {
+      lease_id: string;
+      data: { token: string; username: string };
+    };
+    expect(env.engine.liveLeases()).toEqual([once.lease_id]);
+    expect(await env.registry.canLogin(once.data.username, once.data.token)).toBe(true);
+    const twice = await unwrap();
+    expect(twice.status).toBe(400);
+    expect(await twice.text()).toMatch(/wrapping token is not valid or does not exist/);
+  });
 });
 
 describe('refusals name the label and the accepted form', () => {
