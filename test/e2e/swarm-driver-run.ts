@@ -1,9 +1,11 @@
 // Runs the built Swarm secrets driver (dist/swarm-driver/index.js) as the harness runs its other
 // processes, and talks to it over its unix socket as a Swarm manager does.
-import { writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baoApi, makeToken } from '../harness/approle.js';
 import { type Spawned, startProcess, waitFor } from '../harness/procs.js';
 import type { TestEnv } from '../harness/types.js';
 
@@ -134,4 +136,48 @@ export async function revokeLiveLeases(env: TestEnv): Promise<number> {
     if (!r.ok) throw new Error(`revoking ${id}: ${r.status} ${await r.text()}`);
   }
   return ids.length;
+}
+
+export const DRIVER_POLICY = 'swarm-driver';
+
+export interface DriverVault {
+  dir: string;
+  /** The KV v2 secret at secret/data/swarm/app. */
+  kv: { password: string; port: number };
+  /** The driver's token (policy swarm-driver), as Vault Agent would keep it in its sink file. */
+  token: string;
+  tokenFile: string;
+}
+
+/**
+ * The driver's policy (engine tokens of the main account, KV under secret/data/swarm/ and the
+ * static registry credential, lease revocation), a KV secret, and a token file holding a token.
+ */
+export async function prepareDriverVault(env: TestEnv, name: string): Promise<DriverVault> {
+  const dir = join(env.tmpDir, name);
+  mkdirSync(dir, { recursive: true });
+  const { engineMount, account, kvMount, kvPath } = env.fixtures;
+  const rules: [string, string][] = [
+    [`${engineMount}/token/${account}/*`, '["create", "update"]'],
+    [`${kvMount}/data/swarm/*`, '["read"]'],
+    [`${kvMount}/data/${kvPath}`, '["read"]'],
+    ['sys/leases/revoke', '["update"]'],
+  ];
+  await baoApi(env, 'PUT', `sys/policies/acl/${DRIVER_POLICY}`, {
+    policy: rules.map(([p, c]) => `path "${p}" { capabilities = ${c} }`).join('\n'),
+  });
+  const kv = { password: randomBytes(18).toString('base64url'), port: 5432 };
+  await baoApi(env, 'POST', `${kvMount}/data/swarm/app`, { data: kv });
+  const token = await makeToken(env, [DRIVER_POLICY], '1h');
+  const tokenFile = join(dir, 'agent-token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+  return { dir, kv, token, tokenFile };
+}
+
+/** A config.json fragment's one entry -> user and secret. */
+export function authOf(configJson: string, key: string): { user: string; secret: string } {
+  const auth = JSON.parse(configJson).auths[key].auth as string;
+  const plain = Buffer.from(auth, 'base64').toString('utf8');
+  const i = plain.indexOf(':');
+  return { user: plain.slice(0, i), secret: plain.slice(i + 1) };
 }

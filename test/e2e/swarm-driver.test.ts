@@ -1,55 +1,49 @@
 // The Swarm secrets driver (dist/swarm-driver/index.js) on its socket, spoken to as a Swarm manager
 // does, against the real OpenBao, the engine stand-in and the real registry: every label
 // combination, bad labels, Vault denied and down, its own Vault logins, SIGTERM, leaks.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LABELS } from '../../src/swarm-driver/labels.js';
 import { baoApi, makeAppRole, makeToken } from '../harness/approle.js';
 import { fixtures, startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
-import { freePort, run } from '../harness/procs.js';
+import { freePort, run, startProcess, waitFor } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 import {
+  authOf,
   callPlugin,
   DRIVER,
+  DRIVER_POLICY,
+  type DriverVault,
   driverConfig,
+  prepareDriverVault,
   type RunningDriver,
   revokeLiveLeases,
   startDriver,
 } from './swarm-driver-run.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let env: TestEnv;
 let dir: string;
 let driver: RunningDriver;
 let tokenFile: string;
 let driverTokenValue: string;
-const kv = { password: randomBytes(18).toString('base64url'), port: 5432 };
-const extraSecrets: string[] = [kv.password];
+let kv: DriverVault['kv'];
+const extraSecrets: string[] = [];
 let printed = '';
 let n = 0;
 
-const POLICY = 'swarm-driver';
+const POLICY = DRIVER_POLICY;
 
 beforeAll(async () => {
   env = await startEnv();
-  dir = join(env.tmpDir, 'swarm');
-  mkdirSync(dir, { recursive: true });
-  const { engineMount, account, kvMount, kvPath } = env.fixtures;
-  const rules: [string, string][] = [
-    [`${engineMount}/token/${account}/*`, '["create", "update"]'],
-    [`${kvMount}/data/swarm/*`, '["read"]'],
-    [`${kvMount}/data/${kvPath}`, '["read"]'],
-    ['sys/leases/revoke', '["update"]'],
-  ];
-  await baoApi(env, 'PUT', `sys/policies/acl/${POLICY}`, {
-    policy: rules.map(([p, c]) => `path "${p}" { capabilities = ${c} }`).join('\n'),
-  });
-  await baoApi(env, 'POST', `${kvMount}/data/swarm/app`, { data: kv });
-  driverTokenValue = await makeToken(env, [POLICY], '1h');
-  extraSecrets.push(driverTokenValue);
-  tokenFile = join(dir, 'agent-token');
-  writeFileSync(tokenFile, `${driverTokenValue}\n`, { mode: 0o600 });
+  const v = await prepareDriverVault(env, 'swarm');
+  ({ dir, kv, tokenFile } = v);
+  driverTokenValue = v.token;
+  extraSecrets.push(v.token, kv.password);
   driver = await startDriver(
     config('main', { socket: join(dir, 'main.sock') }),
     join(dir, 'main.sock'),
@@ -87,14 +81,6 @@ function config(
 
 const engineRead = () => `${fixtures.engineMount}/token/${fixtures.account}/read`;
 const decode = (v?: string) => Buffer.from(v ?? '', 'base64').toString('utf8');
-
-/** The user:secret of a config.json fragment's one entry. */
-function authOf(configJson: string, key: string): { user: string; secret: string } {
-  const auth = JSON.parse(configJson).auths[key].auth as string;
-  const plain = Buffer.from(auth, 'base64').toString('utf8');
-  const i = plain.indexOf(':');
-  return { user: plain.slice(0, i), secret: plain.slice(i + 1) };
-}
 
 describe('protocol', () => {
   it('activates as a secretprovider and answers only POSTs to its two methods', async () => {
@@ -470,5 +456,48 @@ describe('process', () => {
     });
     const r2 = await run(process.execPath, [DRIVER, '--config', reg]);
     expect(r2.stderr).toMatch(/key "registries": is not used by the Swarm driver/);
+  });
+});
+
+describe('docs/swarm-driver.md', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'swarm-driver.md'), 'utf8');
+
+  it('documents every label the driver knows, and no other', () => {
+    const section = /## Create secrets[\s\S]*?Exactly one of/.exec(doc)?.[0] ?? '';
+    const table = [...section.matchAll(/^\| `(vault\.[a-z_]+)` \|/gm)].map((m) => m[1]);
+    expect(table).toEqual(Object.keys(LABELS));
+  });
+
+  it("its configuration and its unit's ExecStart start the driver", async () => {
+    const yaml = /### Configure[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const socket = join(dir, 'docs.sock');
+    const file = join(dir, 'docs.yml');
+    writeFileSync(
+      file,
+      yaml
+        .replace('https://vault.example.com:8200', env.vaultAddr)
+        .replace('/run/vault-agent/token', tokenFile)
+        .replace('/run/docker/plugins/vault-swarm-secrets.sock', socket),
+    );
+    const exec = /^ExecStart=(.*)$/m.exec(doc)?.[1] ?? '';
+    const [node, script, ...args] = exec
+      .replace('/usr/bin/node', process.execPath)
+      .replace('/usr/local/lib/vault-docker-login/', `${join(ROOT, 'dist')}/`)
+      .replace('/etc/vault-docker-login/swarm-driver.yml', file)
+      .split(' ');
+    expect(node).toBe(process.execPath);
+    expect(script).toBe(DRIVER);
+    const proc = startProcess(node ?? '', [script ?? '', ...args], { PATH: process.env.PATH });
+    try {
+      await waitFor(
+        'the driver from the docs',
+        async () => (await callPlugin(socket, '/Plugin.Activate')).status === 200,
+        proc,
+      );
+    } finally {
+      await proc.stop();
+      printed += proc.output();
+    }
+    expect(proc.output()).toMatch(/info serving plugin=docs socket=\S+docs\.sock/);
   });
 });

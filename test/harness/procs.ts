@@ -95,6 +95,8 @@ export function run(
       live.delete(child);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin must not crash the harness with EPIPE.
+    child.stdin.once('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
