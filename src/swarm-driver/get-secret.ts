@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { AuthMethod } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
 import { VaultHttpError } from '../core/errors.js';
+import { sourceCall } from '../core/issue.js';
 import { VaultClient } from '../core/vault.js';
 import type { DriverConfig } from './config.js';
 import type { DriverToken } from './driver-token.js';
@@ -34,11 +35,7 @@ export function secretHandler(d: DriverDeps): (req: SecretRequest) => Promise<Se
   ): Promise<Delivered> {
     const { source, delivery } = plan;
     const answer = await vault.call({
-      method: source.method === 'write' ? 'POST' : 'GET',
-      path: source.path,
-      token,
-      namespace: conn.namespace,
-      body: source.method === 'write' ? source.body : undefined,
+      ...sourceCall(source, token, conn.namespace),
       wrapTtl: delivery.kind === 'wrapped' ? delivery.ttl : undefined,
     });
     try {

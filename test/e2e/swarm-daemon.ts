@@ -14,6 +14,10 @@ export interface SwarmDaemon {
   image: string;
   /** The docker CLI against this daemon; `input` goes to stdin. */
   docker(args: string[], opts?: { input?: string; config?: string }): Promise<Result>;
+  /** A detached service of `replicas` busybox tasks that sleep, given `secret` at `target`. */
+  createService(name: string, secret: string, target: string, replicas?: number): Promise<void>;
+  /** Waits until `replicas` tasks of `service` run; their ids. */
+  converged(service: string, replicas: number): Promise<string[]>;
   /** The daemon's whole log so far. */
   log(): string;
   stop(): Promise<void>;
@@ -110,7 +114,52 @@ export async function startSwarmDaemon(dir: string): Promise<SwarmDaemon> {
     const image = 'local/busybox:1';
     const imp = await docker(['import', join(dir, 'rootfs.tar'), image]);
     if (imp.code !== 0) throw new Error(`docker import: ${imp.stderr}`);
-    return { host, image, docker, log: () => log, stop };
+    const createService = async (name: string, secret: string, target: string, replicas = 1) => {
+      const r = await docker([
+        'service',
+        'create',
+        '--detach',
+        '--quiet',
+        '--name',
+        name,
+        '--replicas',
+        String(replicas),
+        '--stop-grace-period',
+        '1s',
+        '--secret',
+        `source=${secret},target=${target}`,
+        image,
+        'sleep',
+        '3600',
+      ]);
+      if (r.code !== 0) throw new Error(`docker service create ${name}: ${r.stderr}`);
+    };
+    const converged = async (service: string, replicas: number) => {
+      let ids: string[] = [];
+      await waitFor(
+        `${replicas} running task(s) of ${service}`,
+        async () => {
+          const r = await docker([
+            'service',
+            'ps',
+            service,
+            '--filter',
+            'desired-state=running',
+            '--format',
+            '{{.ID}} {{.CurrentState}}',
+          ]);
+          ids = r.stdout
+            .split('\n')
+            .filter((l) => / Running /.test(l))
+            .map((l) => l.split(' ')[0] ?? '');
+          return ids.length === replicas;
+        },
+        undefined,
+        60_000,
+      );
+      return ids;
+    };
+    return { host, image, docker, createService, converged, log: () => log, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw new Error(`${(err as Error).message}\nDaemon log:\n${log.slice(-3000)}`);

@@ -97,52 +97,6 @@ async function createSecret(name: string, labels: Record<string, string>): Promi
   return r.stdout.trim();
 }
 
-async function createService(name: string, secret: string, target: string, replicas = 1) {
-  const r = await docker([
-    'service',
-    'create',
-    '--detach',
-    '--quiet',
-    '--name',
-    name,
-    '--replicas',
-    String(replicas),
-    '--stop-grace-period',
-    '1s',
-    '--secret',
-    `source=${secret},target=${target}`,
-    daemon.image,
-    'sleep',
-    '3600',
-  ]);
-  expect(r.code).toBe(0);
-}
-
-/** Waits until `replicas` tasks run; their ids. */
-async function converged(service: string, replicas: number): Promise<string[]> {
-  let ids: string[] = [];
-  await waitFor(
-    `${replicas} running task(s) of ${service}`,
-    async () => {
-      const r = await daemon.docker([
-        'service',
-        'ps',
-        service,
-        '--filter',
-        'desired-state=running',
-        '--format',
-        '{{.ID}} {{.CurrentState}}',
-      ]);
-      const running = r.stdout.split('\n').filter((l) => / Running /.test(l));
-      ids = running.map((l) => l.split(' ')[0] ?? '');
-      return ids.length === replicas;
-    },
-    undefined,
-    60_000,
-  );
-  return ids;
-}
-
 /** What a task's container finds at /run/secrets/<target>. */
 async function secretOfTask(task: string, target: string): Promise<string> {
   const cid = (
@@ -196,8 +150,8 @@ describe('a service on a real Swarm', () => {
       'vault.path': engineRead(),
       'vault.registry': env.registry.host,
     });
-    await createService('pull', 'registry', 'docker/config.json', 2);
-    const tasks = await converged('pull', 2);
+    await daemon.createService('pull', 'registry', 'docker/config.json', 2);
+    const tasks = await daemon.converged('pull', 2);
     const configs = await Promise.all(tasks.map((t) => secretOfTask(t, 'docker/config.json')));
     const creds = configs.map((c) => authOf(c, env.registry.host));
     extraSecrets.push(...configs, ...creds.map((c) => c.secret));
@@ -229,8 +183,8 @@ describe('a service on a real Swarm', () => {
 
   it('a wrapped secret: the task holds a token that unwraps once at Vault', async () => {
     await createSecret('wrapped', { 'vault.path': 'secret/data/swarm/app', 'vault.wrap': '5m' });
-    await createService('wrapped', 'wrapped', 'vault-wrap');
-    const [task] = await converged('wrapped', 1);
+    await daemon.createService('wrapped', 'wrapped', 'vault-wrap');
+    const [task] = await daemon.converged('wrapped', 1);
     const wrap = (await secretOfTask(task ?? '', 'vault-wrap')).trim();
     extraSecrets.push(wrap);
     const look = await baoApi(env, 'POST', 'sys/wrapping/lookup', { token: wrap });
@@ -251,7 +205,7 @@ describe('refusals as the manager sees them', () => {
   async function refused(labels: Record<string, string>, expected: string) {
     const name = `refused-${++n}`;
     const id = await createSecret(name, labels);
-    await createService(name, name, 'x');
+    await daemon.createService(name, name, 'x');
     const error = await taskError(name);
     expect(error).toBe(
       `starting container failed: unable to get secret from secret store: secret ${id} not found`,
