@@ -179,6 +179,9 @@ describe('a service on a real Swarm', () => {
     expect(driver.output()).toMatch(
       /info delivered secret=registry service=pull task=pull\.[12]\.\w+ path=\S+ method=write as=docker-config lease=\S+ lease_ttl=300s do_not_reuse=true/,
     );
+    // The driver revokes nothing; the tests' cleanup does, and the registry then refuses both.
+    expect(await revokeLiveLeases(env)).toBe(2);
+    for (const c of creds) expect(await env.registry.canLogin(c.user, c.secret)).toBe(false);
   });
 
   it('a wrapped secret: the task holds a token that unwraps once at Vault', async () => {
