@@ -29,7 +29,7 @@ export function explainFailure(err: unknown, source: Source | undefined, conn: C
     if (err.status >= 500)
       return oneLine(`The secrets engine at ${path} failed: ${unwrapMultierror(errors)}`);
     return oneLine(
-      `Vault refused ${method} ${path} (HTTP ${err.status}: ${errors}). Check the labels vault.path, vault.method and vault.body.`,
+      `Vault refused ${method} ${path} (HTTP ${err.status}: ${errors}). Check the labels vault.path, vault.method, vault.body and vault.wrap.`,
     );
   }
   if (err instanceof VdlError && ['network', 'timeout', 'tls'].includes(err.kind))
