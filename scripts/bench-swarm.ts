@@ -1,7 +1,6 @@
 // The Swarm secrets driver's share of the benchmark: a GetSecret round trip on its socket for each
 // kind of delivery, and a two-replica service converging on a real Swarm with a leased secret.
 import { join } from 'node:path';
-import { type SwarmDaemon, startSwarmDaemon } from '../test/e2e/swarm-daemon.js';
 import {
   callPlugin,
   driverConfig,
@@ -9,7 +8,9 @@ import {
   revokeLiveLeases,
   startDriver,
 } from '../test/e2e/swarm-driver-run.js';
-import type { TestEnv } from '../test/harness/types.js';
+import { startSwarm } from '../test/e2e/swarm-service.js';
+import { startDaemon } from '../test/harness/daemon.js';
+import type { DockerDaemon, TestEnv } from '../test/harness/types.js';
 
 type Series = Record<string, number[]>;
 const add = (s: Series, k: string, v: number) => {
@@ -33,7 +34,7 @@ export async function benchSwarmDriver(
     driver: { socket },
   });
   const driver = await startDriver(config, socket);
-  let daemon: SwarmDaemon | undefined;
+  let daemon: DockerDaemon | undefined;
   try {
     const engine = `${env.fixtures.engineMount}/token/${env.fixtures.account}/read`;
     const kinds: [string, Record<string, string>][] = [
@@ -57,20 +58,22 @@ export async function benchSwarmDriver(
       }
     await revokeLiveLeases(env);
     if (swarmRuns > 0) {
-      daemon = await startSwarmDaemon(join(env.tmpDir, 'bench-dockerd'));
+      daemon = await startDaemon(join(env.tmpDir, 'bench-daemon'));
+      const image = await daemon.pushPrivateImage(env.registry, env.registry.admin, 'bench/task');
+      const swarm = await startSwarm(daemon, env.tmpDir, env.registry, image);
       const flags = [
         '--label',
         `vault.path=${engine}`,
         '--label',
         `vault.registry=${env.registry.host}`,
       ];
-      await daemon.docker(['secret', 'create', '--driver', plugin, ...flags, 'bench']);
+      await swarm.docker(['secret', 'create', '--driver', plugin, ...flags, 'bench']);
       for (let i = 0; i < swarmRuns; i++) {
         const t0 = performance.now();
-        await daemon.createService(`bench-${i}`, 'bench', 'docker/config.json', 2);
-        await daemon.converged(`bench-${i}`, 2);
+        await swarm.createService(`bench-${i}`, 'bench', 'docker/config.json', 2);
+        await swarm.converged(`bench-${i}`, 2);
         add(series, 'service with 2 replicas converged', performance.now() - t0);
-        await daemon.docker(['service', 'rm', `bench-${i}`]);
+        await swarm.docker(['service', 'rm', `bench-${i}`]);
       }
     }
   } finally {

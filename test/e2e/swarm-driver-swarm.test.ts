@@ -6,11 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baoApi } from '../harness/approle.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
-import { run, waitFor } from '../harness/procs.js';
+import { waitFor } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
-import { type SwarmDaemon, startSwarmDaemon } from './swarm-daemon.js';
+import { CREDENTIAL_REFUSED } from './expect-pull.js';
 import {
   authOf,
   type DriverVault,
@@ -20,25 +20,22 @@ import {
   revokeLiveLeases,
   startDriver,
 } from './swarm-driver-run.js';
+import { type Swarm, startSwarm } from './swarm-service.js';
 
-let env: TestEnv;
+let env: DaemonEnv;
 let v: DriverVault;
-let daemon: SwarmDaemon;
+let swarm: Swarm;
 let driver: RunningDriver;
 /** Unique per run: /run/docker/plugins is shared by every daemon on the machine. */
 const plugin = `vdl-swarm-${randomBytes(4).toString('hex')}`;
 const socket = `/run/docker/plugins/${plugin}.sock`;
-/** The private image the tasks' credentials pull. */
-let privateImage: string;
 const extraSecrets: string[] = [];
 let printed = '';
 let n = 0;
 
 beforeAll(async () => {
-  for (const tool of ['dockerd', 'busybox'])
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0)
-      throw new Error(`${tool} is missing: apt-get install -y docker.io busybox-static`);
-  env = await startEnv();
+  // --debug: the manager logs a driver's Err at debug level, and nowhere else.
+  env = await startEnv({ daemon: { debug: true } });
   v = await prepareDriverVault(env, 'swarm-e2e');
   extraSecrets.push(v.token, v.kv.password);
   const config = driverConfig(v.dir, 'driver', {
@@ -46,32 +43,16 @@ beforeAll(async () => {
     auth: { method: 'token_file', token_file: v.tokenFile },
     driver: { socket },
   });
-  [driver, daemon] = await Promise.all([
+  [driver, swarm] = await Promise.all([
     startDriver(config, socket),
-    startSwarmDaemon(join(env.tmpDir, 'dockerd')),
+    startSwarm(env.daemon, env.tmpDir, env.registry, env.privateImage),
   ]);
-  // The private image, pushed with the static registry credential.
-  const kv = (await baoApi(env, 'GET', `${env.fixtures.kvMount}/data/${env.fixtures.kvPath}`))
-    .data as { data: { username: string; password: string } };
-  const pusher = join(env.tmpDir, 'pusher');
-  mkdirSync(pusher, { recursive: true });
-  privateImage = `${env.registry.host}/swarm/busybox:1`;
-  for (const args of [
-    ['login', '--username', kv.data.username, '--password-stdin', env.registry.host],
-    ['tag', daemon.image, privateImage],
-    ['push', privateImage],
-    ['logout', env.registry.host],
-    ['rmi', privateImage],
-  ]) {
-    const input = args[0] === 'login' ? kv.data.password : undefined;
-    const r = await daemon.docker(args, { input, config: pusher });
-    if (r.code !== 0) throw new Error(`docker ${args[0]}: ${r.stderr}`);
-  }
 }, 180_000);
 
 afterAll(async () => {
   if (!env) return;
-  await daemon?.stop();
+  // Leaves the swarm and stops the daemon first: no task asks the driver any more.
+  await env.daemon.stop();
   if (driver) {
     expect(await driver.stop()).toBe(0);
     printed += driver.output();
@@ -79,13 +60,13 @@ afterAll(async () => {
   // The driver revokes nothing it cannot track: the tasks' leases end here, by the root token.
   await revokeLiveLeases(env);
   expectNothingAlive(env);
-  expectNoLeaks(`${printed}\n${daemon?.log() ?? ''}`, [...env.secrets(), ...extraSecrets]);
+  expectNoLeaks(`${printed}\n${env.daemon.logs()}`, [...env.secrets(), ...extraSecrets]);
   await env.stop();
 }, 120_000);
 
 /** The docker CLI on the test daemon; what it prints joins the leak scan. */
-async function docker(args: string[], opts: { input?: string; config?: string } = {}) {
-  const r = await daemon.docker(args, opts);
+async function docker(args: string[]) {
+  const r = await swarm.docker(args);
   printed += `${r.stdout}\n${r.stderr}\n`;
   return r;
 }
@@ -100,7 +81,7 @@ async function createSecret(name: string, labels: Record<string, string>): Promi
 /** What a task's container finds at /run/secrets/<target>. */
 async function secretOfTask(task: string, target: string): Promise<string> {
   const cid = (
-    await daemon.docker([
+    await swarm.docker([
       'inspect',
       '--type',
       'task',
@@ -109,7 +90,7 @@ async function secretOfTask(task: string, target: string): Promise<string> {
       task,
     ])
   ).stdout.trim();
-  const r = await daemon.docker(['exec', cid, 'cat', `/run/secrets/${target}`]);
+  const r = await swarm.docker(['exec', cid, 'cat', `/run/secrets/${target}`]);
   expect(r.code).toBe(0);
   return r.stdout;
 }
@@ -120,7 +101,7 @@ async function taskError(service: string): Promise<string> {
   await waitFor(
     `a failed task of ${service}`,
     async () => {
-      const r = await daemon.docker([
+      const r = await swarm.docker([
         'service',
         'ps',
         '--no-trunc',
@@ -150,21 +131,23 @@ describe('a service on a real Swarm', () => {
       'vault.path': engineRead(),
       'vault.registry': env.registry.host,
     });
-    await daemon.createService('pull', 'registry', 'docker/config.json', 2);
-    const tasks = await daemon.converged('pull', 2);
+    await swarm.createService('pull', 'registry', 'docker/config.json', 2);
+    const tasks = await swarm.converged('pull', 2);
     const configs = await Promise.all(tasks.map((t) => secretOfTask(t, 'docker/config.json')));
     const creds = configs.map((c) => authOf(c, env.registry.host));
     extraSecrets.push(...configs, ...creds.map((c) => c.secret));
     expect(creds[0]?.secret).not.toBe(creds[1]?.secret);
     expect(env.engine.liveLeases()).toHaveLength(2);
     // A task uses its secret as DOCKER_CONFIG; here the same file pulls through the daemon.
-    for (const [i, c] of configs.entries()) {
+    const dirs = configs.map((c, i) => {
       const dir = join(env.tmpDir, `task-config-${i}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, 'config.json'), c, { mode: 0o600 });
-      const pull = await docker(['pull', privateImage], { config: dir });
+      return dir;
+    });
+    for (const dir of dirs) {
+      const pull = await env.daemon.pull(env.privateImage, dir);
       expect(pull.code, pull.stderr).toBe(0);
-      await docker(['rmi', privateImage]);
     }
     // Neither the secret nor the service carries a value.
     const si = JSON.parse((await docker(['secret', 'inspect', 'registry'])).stdout)[0];
@@ -181,13 +164,17 @@ describe('a service on a real Swarm', () => {
     );
     // The driver revokes nothing; the tests' cleanup does, and the registry then refuses both.
     expect(await revokeLiveLeases(env)).toBe(2);
-    for (const c of creds) expect(await env.registry.canLogin(c.user, c.secret)).toBe(false);
+    for (const dir of dirs) {
+      const pull = await env.daemon.pull(env.privateImage, dir);
+      expect(pull.code).toBe(1);
+      expect(pull.stderr).toMatch(CREDENTIAL_REFUSED);
+    }
   });
 
   it('a wrapped secret: the task holds a token that unwraps once at Vault', async () => {
     await createSecret('wrapped', { 'vault.path': 'secret/data/swarm/app', 'vault.wrap': '5m' });
-    await daemon.createService('wrapped', 'wrapped', 'vault-wrap');
-    const [task] = await daemon.converged('wrapped', 1);
+    await swarm.createService('wrapped', 'wrapped', 'vault-wrap');
+    const [task] = await swarm.converged('wrapped', 1);
     const wrap = (await secretOfTask(task ?? '', 'vault-wrap')).trim();
     extraSecrets.push(wrap);
     const look = await baoApi(env, 'POST', 'sys/wrapping/lookup', { token: wrap });
@@ -208,7 +195,7 @@ describe('refusals as the manager sees them', () => {
   async function refused(labels: Record<string, string>, expected: string) {
     const name = `refused-${++n}`;
     const id = await createSecret(name, labels);
-    await daemon.createService(name, name, 'x');
+    await swarm.createService(name, name, 'x');
     const error = await taskError(name);
     expect(error).toBe(
       `starting container failed: unable to get secret from secret store: secret ${id} not found`,
@@ -219,7 +206,7 @@ describe('refusals as the manager sees them', () => {
       .find((l) => l.startsWith(`error refused secret=${name} service=${name} task=${name}.1.`));
     expect(line).toContain(escaped(expected));
     const manager = `failed to fetch secret" error="/SecretProvider.GetSecret: ${escaped(`secret "${name}": ${expected}`)}`;
-    await waitFor('the refusal in the daemon log', async () => daemon.log().includes(manager));
+    await waitFor('the refusal in the daemon log', async () => env.daemon.logs().includes(manager));
     await docker(['service', 'rm', name]);
   }
 

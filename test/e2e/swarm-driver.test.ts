@@ -127,7 +127,8 @@ describe('what the task receives', () => {
     expect(first.user).toBe(env.fixtures.account);
     expect(first.secret).not.toBe(second.secret);
     expect(env.engine.liveLeases()).toHaveLength(2);
-    // The newest token of an account is the one the htpasswd registry accepts.
+    // Both live at once, as Docker Hub allows.
+    expect(await env.registry.canLogin(first.user, first.secret)).toBe(true);
     expect(await env.registry.canLogin(second.user, second.secret)).toBe(true);
     // The log names the task, the path and the lease, never the value.
     for (const lease of env.engine.liveLeases())
