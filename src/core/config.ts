@@ -173,7 +173,7 @@ function label(value: string): string {
 }
 
 /** Registry host[:port][/path] or Docker Hub; never a URL with credentials. */
-function registry(value: string | undefined, input = 'registry'): string {
+export function registry(value: string | undefined, input = 'registry'): string {
   if (!value) return DOCKER_HUB;
   const host = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._-]+)*$/.test(host)) {
@@ -203,7 +203,7 @@ export const SINGLE_REGISTRY_INPUTS = [
   'password-field',
 ] as const;
 
-function fieldName(input: string, value: string | undefined): string | undefined {
+export function fieldName(input: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[A-Za-z0-9_-]+$/.test(value))
     throw new ConfigError(
@@ -229,7 +229,7 @@ function jsonObject(input: string, value: string): Record<string, unknown> {
  * The source of one registry's credential. The Docker Hub engine issues tokens only on write
  * (with a label); anything else is read unless told, as the orb does.
  */
-function source(
+export function source(
   names: { path: string; method: string; body: string },
   path: string,
   method: string | undefined,

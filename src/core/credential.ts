@@ -19,14 +19,14 @@ export interface FieldMap {
 
 export const SECRET_FIELDS = ['token', 'password', 'secret', 'access_token'] as const;
 
-interface VaultSecret {
+export interface VaultSecret {
   lease_id?: string;
   lease_duration?: number;
   data?: Record<string, unknown>;
 }
 
 /** `data`, or KV v2's `data.data` (told by its `metadata` sibling). */
-function fieldsOf(answer: VaultSecret): { at: string; fields: Record<string, unknown> } {
+export function fieldsOf(answer: VaultSecret): { at: string; fields: Record<string, unknown> } {
   const data = answer.data ?? {};
   const inner = data.data;
   if (inner && typeof inner === 'object' && !Array.isArray(inner) && 'metadata' in data)

@@ -1,11 +1,11 @@
 // One registry's credential from its Vault source: every entry point (CI login, credential
 // helper, kubelet provider, Swarm driver) issues through here.
-import type { Config, Entry } from './config.js';
+import type { Config, Entry, Source } from './config.js';
 import { type Credential, dockerAuthString, secretCandidates, toCredential } from './credential.js';
 import { VaultHttpError } from './errors.js';
 import { explainIssue, grantedPaths } from './explain.js';
 import type { Masker } from './ports.js';
-import type { VaultClient } from './vault.js';
+import type { Call, VaultClient } from './vault.js';
 
 /** What explaining a refusal needs of the configuration. */
 export type IssueContext = Pick<Config, 'namespace' | 'authNamespace' | 'retries' | 'timeoutMs'>;
@@ -35,6 +35,18 @@ async function grants(
   }
 }
 
+/** The request a source stands for: a read is a GET, a write a POST with its body. */
+export function sourceCall(source: Source, token: string, namespace?: string): Call {
+  const write = source.method === 'write';
+  return {
+    method: write ? 'POST' : 'GET',
+    path: source.path,
+    token,
+    namespace,
+    body: write ? source.body : undefined,
+  };
+}
+
 export async function issueCredential(
   vault: VaultClient,
   token: string,
@@ -45,13 +57,7 @@ export async function issueCredential(
 ): Promise<Credential> {
   const { source } = entry;
   try {
-    const answer = await vault.call({
-      method: source.method === 'write' ? 'POST' : 'GET',
-      path: source.path,
-      token,
-      namespace: ctx.namespace,
-      body: source.method === 'write' ? source.body : undefined,
-    });
+    const answer = await vault.call(sourceCall(source, token, ctx.namespace));
     // Mask whatever secret-looking values arrived before mapping can fail and print anything.
     for (const v of secretCandidates(answer, entry.fields)) masker.mask(v);
     const cred = toCredential(answer, now(), entry.fields, source.path);

@@ -195,6 +195,11 @@ export type DockerVia = 'unix' | 'tcp';
 export interface DaemonOptions {
   /** Also listen on tcp://127.0.0.1:<free port> with TLS, as CircleCI's remote Docker. */
   tcp?: boolean;
+  /**
+   * `--debug`: the log then also holds what the Swarm manager logs at debug level, such as a
+   * secrets driver's `Err` (swarmkit shows it nowhere else).
+   */
+  debug?: boolean;
 }
 
 /**
