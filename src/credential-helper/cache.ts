@@ -48,7 +48,7 @@ export interface CacheDoc {
   /** What an auth method keeps across processes (an unwrapped AppRole secret_id). */
   kept: Record<string, string>;
   /** The last failure per registry, so callers that waited on it share it instead of retrying. */
-  failures: Record<string, { at: number; message: string }>;
+  failures: Record<string, { at: number; message: string; anonymous: boolean }>;
 }
 
 export interface CacheFiles {

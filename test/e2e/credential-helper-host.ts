@@ -1,8 +1,9 @@
 // A "host" for the credential helper's end-to-end tests: its own configuration file, HOME and
 // XDG_RUNTIME_DIR (where the cache goes), and the helper called as docker calls it. What it prints
 // is collected for the leak scan.
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CacheDoc } from '../../src/credential-helper/cache.js';
 import { installHelper, writeHelperConfig } from '../harness/credential-helper.js';
 import type { RunResult } from '../harness/procs.js';
 import type { TestEnv } from '../harness/types.js';
@@ -19,6 +20,8 @@ export interface Host {
   erase(server: string): Promise<RunResult>;
   /** Rewrites the configuration file. */
   configure(doc: Record<string, unknown>): void;
+  /** The cache document, as the helper wrote it (undefined before the first write). */
+  cache(): CacheDoc | undefined;
 }
 
 export interface HostKit {
@@ -59,6 +62,15 @@ export function hostKit(env: TestEnv, tools: string[] = []): HostKit {
         get: (server) => call('get', server),
         erase: (server) => call('erase', server),
         configure: (d) => writeHelperConfig(config, d),
+        cache() {
+          const cacheDir = join(runtime, `vault-docker-login-${process.getuid?.() ?? 0}`);
+          const file = readdirSync(cacheDir, { withFileTypes: true }).find((f) =>
+            /^credential-helper-.*\.json$/.test(f.name),
+          );
+          return file
+            ? (JSON.parse(readFileSync(join(cacheDir, file.name), 'utf8')) as CacheDoc)
+            : undefined;
+        },
       };
     },
   };
