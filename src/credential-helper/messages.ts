@@ -1,5 +1,7 @@
 // What a failed `get` prints: which registry, which configuration, what went wrong and what to do.
-import { ConfigError, describe, VdlError } from '../core/errors.js';
+import type { Connection } from '../core/config.js';
+import { ConfigError, describe, VaultHttpError, VdlError } from '../core/errors.js';
+import { unavailable } from '../core/explain.js';
 import { SECTION } from './settings.js';
 
 /** The configuration could not be used: no registry can be served until it is fixed. */
@@ -13,16 +15,18 @@ export function configFailure(err: unknown): string {
 /** A failure to obtain the credential of a configured registry. */
 export function getFailure(
   err: unknown,
-  where: { key: string; file: string; vaultUrl: string },
+  where: { key: string; file: string; connection: Connection },
 ): string {
+  // A login's 5xx/429/412 reaches here unexplained (the auth methods explain refusals only).
+  const down = err instanceof VaultHttpError ? unavailable(err, where.connection) : undefined;
   const unreachable = err instanceof VdlError && (err.kind === 'network' || err.kind === 'timeout');
   const extra =
     unreachable && !err.hint
-      ? `\nCheck that Vault at ${where.vaultUrl} (vault.url) is running and reachable from this host.`
+      ? `\nCheck that Vault at ${where.connection.url} (vault.url) is running and reachable from this host.`
       : '';
   return (
-    `No credential for ${where.key} from Vault (configuration ${where.file}): ${describe(err)}${extra}` +
-    (unreachable
+    `No credential for ${where.key} from Vault (configuration ${where.file}): ${describe(down ?? err)}${extra}` +
+    (unreachable || down
       ? `\nTo pull without credentials while Vault is unreachable, set ${SECTION}.on_error: anonymous.`
       : '')
   );

@@ -63,7 +63,7 @@ export async function get(req: HelperRequest): Promise<number> {
   }
   const entry = cfg.host.entries.find((e) => registryKey(e.registry) === req.key);
   const anonymous = cfg.settings.onError === 'anonymous';
-  const where = { key: req.key, file: req.configFile, vaultUrl: cfg.host.connection.url };
+  const where = { key: req.key, file: req.configFile, connection: cfg.host.connection };
   let outcome: Outcome;
   try {
     const doc = reconcile(readCache(req.files), req, cfg, Date.now());
