@@ -27,7 +27,15 @@ const ENTRIES = [
   { dir: 'main', source: join('src', 'action', 'entry', 'main.ts') },
   { dir: 'post', source: join('src', 'action', 'entry', 'post.ts') },
   { dir: 'cli', source: join('src', 'cli', 'entry.ts'), bin: true },
-  { dir: 'credential-helper', source: join('src', 'credential-helper', 'entry.ts'), bin: true },
+  // CommonJS: Node starts a CommonJS main several ms sooner than an ES module, and a cached
+  // `get` is little more than a process start.
+  {
+    dir: 'credential-helper',
+    file: 'index.cjs',
+    source: join('src', 'credential-helper', 'entry.ts'),
+    bin: true,
+    esm: false,
+  },
   // Imported by the helper's entry only when its cache cannot answer. A bundle of its own, not an
   // ncc chunk: ncc leaves chunks unminified (this one would be 630 KB).
   {
@@ -41,9 +49,10 @@ for (const dir of new Set(ENTRIES.map((e) => e.dir)))
   rmSync(join(root, 'dist', dir), { recursive: true, force: true });
 
 let failed = false;
-for (const { dir: step, source, file = 'index.js', bin } of ENTRIES) {
+for (const { dir: step, source, file = 'index.js', bin, esm } of ENTRIES) {
   const entry = join(root, source);
   const { code, assets } = await ncc(entry, {
+    ...(esm === undefined ? {} : { esm }),
     minify: true,
     quiet: true,
     sourceMap: false,

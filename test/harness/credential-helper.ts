@@ -14,7 +14,7 @@ export const HELPER_BIN = join(
   '..',
   'dist',
   'credential-helper',
-  'index.js',
+  'index.cjs',
 );
 
 export interface InstalledHelper {
