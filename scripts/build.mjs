@@ -81,6 +81,8 @@ for (const { dir: step, source, file = 'index.js', bin, esm } of ENTRIES) {
     }
   }
 }
-// The bundles are ES modules whatever the surrounding package says.
+// The bundles are ES modules whatever the surrounding package says. The credential helper's folder
+// gets its own copy: it is installed by copying that folder alone (docs/credential-helper.md).
 writeFileSync(join(root, 'dist', 'package.json'), '{ "type": "module" }\n');
+writeFileSync(join(root, 'dist', 'credential-helper', 'package.json'), '{ "type": "module" }\n');
 if (failed) process.exit(1);

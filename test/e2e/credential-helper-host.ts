@@ -19,13 +19,14 @@ export interface Host {
   get(server: string): Promise<RunResult>;
   erase(server: string): Promise<RunResult>;
   /** Rewrites the configuration file. */
-  configure(doc: Record<string, unknown>): void;
+  configure(doc: Record<string, unknown> | string): void;
   /** The cache document, as the helper wrote it (undefined before the first write). */
   cache(): CacheDoc | undefined;
 }
 
 export interface HostKit {
-  host(doc: Record<string, unknown>): Host;
+  /** A host with this configuration (an object written as YAML, or the file's text). */
+  host(doc: Record<string, unknown> | string): Host;
   /**
    * Everything any helper call printed, but the credential a successful `get` answers on stdout:
    * handing it to the caller over that pipe is the protocol.

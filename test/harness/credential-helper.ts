@@ -49,9 +49,9 @@ export function installHelper(dir: string, tools: string[] = []): InstalledHelpe
   };
 }
 
-/** Writes a helper configuration file (YAML, as the docs show it), 0600. */
-export function writeHelperConfig(file: string, doc: Record<string, unknown>): string {
+/** Writes a helper configuration file (YAML, as the docs show it; text as given), 0600. */
+export function writeHelperConfig(file: string, doc: Record<string, unknown> | string): string {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, stringify(doc), { mode: 0o600 });
+  writeFileSync(file, typeof doc === 'string' ? doc : stringify(doc), { mode: 0o600 });
   return file;
 }
