@@ -4,8 +4,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CacheDoc } from '../../src/credential-helper/cache.js';
-import { installHelper, writeHelperConfig } from '../harness/credential-helper.js';
-import type { RunResult } from '../harness/procs.js';
+import { installHelper, type RunResult, writeHelperConfig } from '../harness/credential-helper.js';
 import type { TestEnv } from '../harness/types.js';
 
 export interface Host {

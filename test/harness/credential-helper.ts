@@ -6,7 +6,10 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { makeArgvRecorder } from './argv-recorder.js';
-import { type RunResult, run } from './procs.js';
+import { run } from './procs.js';
+
+/** What a command printed and how it exited. */
+export type RunResult = Awaited<ReturnType<typeof run>>;
 
 export const HELPER_BIN = join(
   dirname(fileURLToPath(import.meta.url)),
