@@ -15,47 +15,30 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
 import {
   enginePath,
   type Host,
   type HostKit,
-  hostKit,
+  helperSuite,
   jwtAuth,
   leaseWrites,
   revokeAllLeases,
 } from './credential-helper-host.js';
-import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
 let kit: HostKit;
-const extraSecrets: string[] = [];
 
-beforeAll(async () => {
-  env = await startEnv();
-  kit = hostKit(env);
-});
-afterEach(async () => {
-  env.engine.setLeaseTtl(300);
-  const alive = env.engine.liveLeases().length;
-  await revokeAllLeases(env);
-  expect(alive, 'a test left a lease alive').toBe(0);
-  expectNothingAlive(env);
-});
-afterAll(async () => {
-  if (!env) return;
-  try {
-    const secrets = [...env.secrets(), ...extraSecrets];
-    expectNoLeaks(kit.printed(), secrets);
-    expectNoLeaks(kit.argv().flat().join('\n'), secrets);
-    // No file but the cache holds a secret (the JWT files the tests wrote excepted).
-    expectNoLeaks(filesOutsideCache(env.tmpDir), secrets);
-  } finally {
-    await env.stop();
-  }
+const extraSecrets = helperSuite({
+  start: () => startEnv(),
+  ready: (e, k) => {
+    env = e;
+    kit = k;
+  },
+  // No file but the cache holds a secret (the JWT files the tests wrote excepted).
+  scan: () => filesOutsideCache(env.tmpDir),
 });
 
 /** Every file under the hosts' directories but the caches and the JWT files, concatenated. */

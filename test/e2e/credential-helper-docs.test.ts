@@ -5,43 +5,21 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
 import { docBlock, docBlocks } from './credential-helper-docs.js';
-import {
-  type Host,
-  type HostKit,
-  hostKit,
-  revokeAllLeases,
-  secretFile,
-} from './credential-helper-host.js';
-import { expectNothingAlive } from './expect-clean.js';
+import { type Host, type HostKit, helperSuite, secretFile } from './credential-helper-host.js';
 
 let env: TestEnv;
 let kit: HostKit;
-const extraSecrets: string[] = [];
 
-beforeAll(async () => {
-  env = await startEnv();
-  kit = hostKit(env);
-});
-afterEach(async () => {
-  const alive = env.engine.liveLeases().length;
-  await revokeAllLeases(env);
-  expect(alive, 'a test left a lease alive').toBe(0);
-  expectNothingAlive(env);
-});
-afterAll(async () => {
-  if (!env) return;
-  try {
-    const secrets = [...env.secrets(), ...extraSecrets];
-    expectNoLeaks(kit.printed(), secrets);
-    expectNoLeaks(kit.argv().flat().join('\n'), secrets);
-  } finally {
-    await env.stop();
-  }
+const extraSecrets = helperSuite({
+  start: () => startEnv(),
+  ready: (e, k) => {
+    env = e;
+    kit = k;
+  },
 });
 
 /** The example names every page block uses, and what stands for them here. */

@@ -1,48 +1,30 @@
 // The credential helper failing loudly for a configured registry (Vault down, denied, a wrapping
 // token used twice), with messages that name the fix; going on anonymously only when the
 // configuration opts in; and a burst of gets sharing one failure instead of each retrying.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeAppRole } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
 import { freePort } from '../harness/procs.js';
 import {
   enginePath,
   type HostKit,
-  hostKit,
+  helperSuite,
   jwtAuth,
   leaseWrites,
-  revokeAllLeases,
   secretFile,
 } from './credential-helper-host.js';
-import { expectNothingAlive } from './expect-clean.js';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 
 let env: TestEnv;
 let kit: HostKit;
-const extraSecrets: string[] = [];
 
-beforeAll(async () => {
-  env = await startEnv();
-  kit = hostKit(env);
-});
-afterEach(async () => {
-  env.engine.faults.clear();
-  const alive = env.engine.liveLeases().length;
-  await revokeAllLeases(env);
-  expect(alive, 'a test left a lease alive').toBe(0);
-  expectNothingAlive(env);
-});
-afterAll(async () => {
-  if (!env) return;
-  try {
-    const secrets = [...env.secrets(), ...extraSecrets];
-    expectNoLeaks(kit.printed(), secrets);
-    expectNoLeaks(kit.argv().flat().join('\n'), secrets);
-  } finally {
-    await env.stop();
-  }
+const extraSecrets = helperSuite({
+  start: () => startEnv(),
+  ready: (e, k) => {
+    env = e;
+    kit = k;
+  },
 });
 
 const registries = () => [{ registry: env.registry.host, secret_path: enginePath(env) }];
@@ -90,7 +72,9 @@ describe('Vault down', () => {
       auth: jwtAuth(env, env.tmpDir),
       registries: registries(),
     });
-    env.engine.faults.add({ path: /\/login$/, status: 503, times: 100 });
+    // Answered slowly, so every get has started (and waits) before the attempt fails: a get that
+    // starts after a failure tries again, by design.
+    env.engine.faults.add({ path: /\/login$/, status: 503, delayMs: 3000, times: 100 });
     const logins = () => env.engine.requests.filter((q) => q.path.endsWith('/login')).length;
     const before = logins();
     const answers = await Promise.all(Array.from({ length: 20 }, () => h.get(env.registry.host)));

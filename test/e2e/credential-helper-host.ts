@@ -3,9 +3,12 @@
 // is collected for the leak scan.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { CacheDoc } from '../../src/credential-helper/cache.js';
 import { installHelper, type RunResult, writeHelperConfig } from '../harness/credential-helper.js';
+import { expectNoLeaks } from '../harness/leak.js';
 import type { TestEnv } from '../harness/types.js';
+import { expectNothingAlive } from './expect-clean.js';
 
 export interface Host {
   dir: string;
@@ -115,4 +118,55 @@ export async function revokeAllLeases(env: TestEnv): Promise<void> {
       headers: { 'X-Vault-Token': env.rootToken },
       body: JSON.stringify({ lease_id: id }),
     });
+}
+
+export interface SuiteOptions<E extends TestEnv> {
+  start: () => Promise<E>;
+  /** Tools whose argv is recorded and scanned too (docker, skopeo). */
+  tools?: string[];
+  /** Receives the environment and the helper kit once they run. */
+  ready: (env: E, kit: HostKit) => void | Promise<void>;
+  /** More text to scan for secrets at the end (what the file's own commands printed or wrote). */
+  scan?: () => string;
+  /** Runs before the environment stops. */
+  beforeStop?: () => Promise<void>;
+}
+
+/**
+ * The hooks every credential helper test file shares: an environment and a helper kit; after each
+ * test, leases back to 300 s, no faults, nothing alive (what a failed test left is revoked, and
+ * reported); at the end, every output, argv and `scan()` checked for every secret. The returned
+ * list takes secrets made outside the environment (tokens, wrapping tokens, kept secret_ids).
+ */
+export function helperSuite<E extends TestEnv>(o: SuiteOptions<E>): string[] {
+  let env: E | undefined;
+  let kit: HostKit | undefined;
+  const extraSecrets: string[] = [];
+  beforeAll(async () => {
+    env = await o.start();
+    kit = hostKit(env, o.tools);
+    await o.ready(env, kit);
+  });
+  afterEach(async () => {
+    if (!env) return;
+    env.engine.setLeaseTtl(300);
+    env.engine.faults.clear();
+    const alive = env.engine.liveLeases().length;
+    await revokeAllLeases(env);
+    expect(alive, 'a test left a lease alive').toBe(0);
+    expectNothingAlive(env);
+  });
+  afterAll(async () => {
+    if (!env) return;
+    try {
+      const secrets = [...env.secrets(), ...extraSecrets];
+      expectNoLeaks(kit?.printed() ?? '', secrets);
+      expectNoLeaks((kit?.argv() ?? []).flat().join('\n'), secrets);
+      expectNoLeaks(o.scan?.() ?? '', secrets);
+    } finally {
+      await o.beforeStop?.();
+      await env.stop();
+    }
+  });
+  return extraSecrets;
 }

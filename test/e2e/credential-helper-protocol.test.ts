@@ -3,42 +3,27 @@
 // spelling, the store refusal, configuration errors naming file and key, and Nomad's way of
 // calling it. "It works" is the registry accepting the credential; "revoked" is it refusing it.
 import { readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
-import { expectNoLeaks } from '../harness/leak.js';
 import {
   enginePath,
   type HostKit,
-  hostKit,
+  helperSuite,
   jwtAuth,
   leaseWrites,
-  revokeAllLeases,
 } from './credential-helper-host.js';
-import { expectNothingAlive } from './expect-clean.js';
 
 const NOT_FOUND = 'credentials not found in native keychain\n';
 
 let env: TestEnv;
 let kit: HostKit;
 
-beforeAll(async () => {
-  env = await startEnv();
-  kit = hostKit(env);
-});
-afterEach(async () => {
-  const alive = env.engine.liveLeases().length;
-  await revokeAllLeases(env);
-  expect(alive, 'a test left a lease alive').toBe(0);
-  expectNothingAlive(env);
-});
-afterAll(async () => {
-  if (!env) return;
-  try {
-    expectNoLeaks(kit.printed(), env.secrets());
-    expectNoLeaks(kit.argv().flat().join('\n'), env.secrets());
-  } finally {
-    await env.stop();
-  }
+helperSuite({
+  start: () => startEnv(),
+  ready: (e, k) => {
+    env = e;
+    kit = k;
+  },
 });
 
 const engineConfig = () => ({
