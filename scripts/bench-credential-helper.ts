@@ -1,13 +1,16 @@
 // The credential helper's part of the benchmark (called from bench.ts with the running services):
 // a `get` served from the cache against `node -e ''` (the floor: a process start), a cold `get`
-// (Vault login + lease) against the Action's main step, and the Vault requests a pull costs.
+// (Vault login + lease) against the Action's main step, and the Vault requests a get and a real
+// `docker pull` (a daemon of its own, the private image) cost.
 // Each pair runs interleaved, in the same run and environment; medians over `runs`.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { HELPER_BIN } from '../test/harness/credential-helper.js';
+import { startDaemon } from '../test/harness/daemon.js';
 import { runAction } from '../test/harness/github-runner.js';
+import { run } from '../test/harness/procs.js';
 import type { TestEnv } from '../test/harness/types.js';
 
 const WARMUP = 3;
@@ -71,7 +74,13 @@ export async function benchCredentialHelper(env: TestEnv, runs: number, out: str
     'get, cold (login + lease)': [] as number[],
     'Action main': [] as number[],
   };
-  const requests = { 'cold get': 0, 'cached get': 0, '20 concurrent cold gets': 0 };
+  const requests = {
+    'cold get': 0,
+    'cached get': 0,
+    '20 concurrent cold gets': 0,
+    'docker pull, cold': 0,
+    'docker pull, cached': 0,
+  };
   const count = async (f: () => Promise<unknown>) => {
     const before = env.engine.requests.length;
     await f();
@@ -119,6 +128,35 @@ export async function benchCredentialHelper(env: TestEnv, runs: number, out: str
     Promise.all(Array.from({ length: 20 }, () => helper('get', burst).then(ok))),
   );
   ok(await helper('erase', burst));
+
+  // Vault requests per real `docker pull` of a private image, the helper in credHelpers.
+  const daemon = await startDaemon(join(dir, 'daemon'));
+  try {
+    const image = await daemon.pushPrivateImage(env.registry, env.registry.admin);
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(HELPER_BIN, join(bin, 'docker-credential-vault'));
+    const cfg = join(dir, 'docker');
+    mkdirSync(cfg);
+    writeFileSync(
+      join(cfg, 'config.json'),
+      JSON.stringify({ credHelpers: { [env.registry.host]: 'vault' } }),
+    );
+    const pullEnv = {
+      ...hostEnv(join(dir, `pull-${++n}`)),
+      PATH: `${bin}:${process.env.PATH}`,
+      ...daemon.env(cfg),
+    };
+    const pull = async () => {
+      const r = await run('docker', ['pull', image], { env: pullEnv });
+      if (r.code !== 0) throw new Error(`docker pull failed: ${r.stderr}`);
+    };
+    requests['docker pull, cold'] = await count(pull);
+    requests['docker pull, cached'] = await count(pull);
+    ok(await helper('erase', pullEnv));
+  } finally {
+    await daemon.stop();
+  }
 
   const med = Object.fromEntries(Object.entries(series).map(([k, v]) => [k, quantile(v, 0.5)]));
   const ratios = {
