@@ -72,6 +72,17 @@ async function docker(h: Host, args: string[], cfg: string): Promise<RunResult> 
   return r;
 }
 
+/** `skopeo inspect` of the private image as the host's user, with an auth file or its env. */
+async function inspect(h: Host, o: { authfile?: string; env?: Record<string, string> }) {
+  const args = ['inspect', '--tls-verify=false'];
+  if (o.authfile) args.push('--authfile', o.authfile);
+  const r = await run('skopeo', [...args, `docker://${env.privateImage}`], {
+    env: { ...h.env, PATH: kit.path, ...o.env },
+  });
+  printed += `${r.stdout}\n${r.stderr}\n`;
+  return r;
+}
+
 const helperCalls = () => kit.argv().filter((a) => a[0] === 'docker-credential-vault');
 
 function noAuths(cfg: string) {
@@ -100,18 +111,7 @@ describe('docker pull through credHelpers', () => {
     expect(helperCalls().slice(calls)).toContainEqual(['docker-credential-vault', 'get']);
     noAuths(cfg);
 
-    const skopeo = await run(
-      'skopeo',
-      [
-        'inspect',
-        '--tls-verify=false',
-        '--authfile',
-        join(cfg, 'config.json'),
-        `docker://${env.privateImage}`,
-      ],
-      { env: { ...h.env, PATH: kit.path } },
-    );
-    printed += `${skopeo.stdout}\n${skopeo.stderr}\n`;
+    const skopeo = await inspect(h, { authfile: join(cfg, 'config.json') });
     expect(skopeo.code, skopeo.stderr).toBe(0);
     expect(JSON.parse(skopeo.stdout).Name).toBe(env.privateImage.replace(/:1$/, ''));
     // The docs' containers auth file (docker.io and bare hosts) works as well.
@@ -121,11 +121,7 @@ describe('docker pull through credHelpers', () => {
       docBlock('containers-auth', { 'registry.example.com': env.registry.host }),
     );
     configs.push(authFile);
-    const viaAuthJson = await run(
-      'skopeo',
-      ['inspect', '--tls-verify=false', `docker://${env.privateImage}`],
-      { env: { ...h.env, PATH: kit.path, REGISTRY_AUTH_FILE: authFile } },
-    );
+    const viaAuthJson = await inspect(h, { env: { REGISTRY_AUTH_FILE: authFile } });
     expect(viaAuthJson.code, viaAuthJson.stderr).toBe(0);
     // Every get of the pull and both inspects came from one lease.
     expect(leaseWrites(env) - leases).toBe(1);
@@ -208,18 +204,7 @@ describe('when the helper has nothing, or Vault is down', () => {
     expect(r.stderr).toMatch(why);
     expect(r.stderr).toMatch(/credential_helper\.on_error: anonymous/);
     expect(r.stderr).toMatch(/pull access denied/);
-    const skopeo = await run(
-      'skopeo',
-      [
-        'inspect',
-        '--tls-verify=false',
-        '--authfile',
-        join(cfg, 'config.json'),
-        `docker://${env.privateImage}`,
-      ],
-      { env: { ...h.env, PATH: kit.path } },
-    );
-    printed += `${skopeo.stdout}\n${skopeo.stderr}\n`;
+    const skopeo = await inspect(h, { authfile: join(cfg, 'config.json') });
     expect(skopeo.code).not.toBe(0);
     expect(skopeo.stderr).toMatch(why);
   });
