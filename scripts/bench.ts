@@ -10,6 +10,7 @@ import { runJob } from '../test/harness/circleci-runner.js';
 import { runAction } from '../test/harness/github-runner.js';
 import { startEnv } from '../test/harness/index.js';
 import type { SeenRequest, TestEnv } from '../test/harness/types.js';
+import { benchCredentialHelper } from './bench-credential-helper.js';
 import { benchSwarmDriver } from './bench-swarm.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? process.argv[2] ?? 30);
@@ -268,6 +269,7 @@ async function main() {
     await benchAction(env, series.actionMain, series.actionPost, series.vaultRequests, RUNS);
     await benchOrb(env, series.orbLogin, series.orbLogout, series.vaultRequests, RUNS);
     await benchSwarmDriver(env, series.swarmDriver, RUNS, SWARM_RUNS);
+    await benchCredentialHelper(env, RUNS, OUT);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
   } finally {
     await env.stop();

@@ -1,6 +1,7 @@
-// Bundles the Action's main and post steps, the CLI and the Swarm secrets driver with ncc into dist/ (committed; CI checks it is fresh).
+// Bundles the Action's main and post steps, the CLI, the credential helper and the Swarm driver with ncc into dist/ (committed; CI checks it is fresh).
 // Deterministic: no source maps, no timestamps, no absolute paths; each file must stay <= 400 KB.
-// Dynamic imports (the YAML parser, loaded only for `registries`) become chunk files next to
+// Dynamic imports (the YAML parser, loaded only for `registries`; the credential helper's Vault
+// side, loaded only when its cache cannot answer) become chunk files next to
 // their entry point.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -20,19 +21,39 @@ const externals = {
   '../llhttp/llhttp_simd-wasm.js': 'node:http',
 };
 
-const ENTRIES = {
-  main: join('src', 'action', 'entry', 'main.ts'),
-  post: join('src', 'action', 'entry', 'post.ts'),
-  cli: join('src', 'cli', 'entry.ts'),
-  'swarm-driver': join('src', 'swarm-driver', 'entry.ts'),
-};
-// The CLI and the driver are the package's `bin`s: a shebang and the executable bit.
-const SHEBANG = { cli: '#!/usr/bin/env node\n', 'swarm-driver': '#!/usr/bin/env node\n' };
+// dir -> source; `file` names the output when it is not index.js, `bin` adds a shebang and the
+// executable bit (the package's bins: the CLI, the credential helper, the Swarm driver).
+const ENTRIES = [
+  { dir: 'main', source: join('src', 'action', 'entry', 'main.ts') },
+  { dir: 'post', source: join('src', 'action', 'entry', 'post.ts') },
+  { dir: 'cli', source: join('src', 'cli', 'entry.ts'), bin: true },
+  // CommonJS: Node starts a CommonJS main several ms sooner than an ES module, and a cached
+  // `get` is little more than a process start.
+  {
+    dir: 'credential-helper',
+    file: 'index.cjs',
+    source: join('src', 'credential-helper', 'entry.ts'),
+    bin: true,
+    esm: false,
+  },
+  // Imported by the helper's entry only when its cache cannot answer. A bundle of its own, not an
+  // ncc chunk: ncc leaves chunks unminified (this one would be 630 KB).
+  {
+    dir: 'credential-helper',
+    file: 'slow-path.js',
+    source: join('src', 'credential-helper', 'slow-path.ts'),
+  },
+  { dir: 'swarm-driver', source: join('src', 'swarm-driver', 'entry.ts'), bin: true },
+];
+
+for (const dir of new Set(ENTRIES.map((e) => e.dir)))
+  rmSync(join(root, 'dist', dir), { recursive: true, force: true });
 
 let failed = false;
-for (const [step, source] of Object.entries(ENTRIES)) {
+for (const { dir: step, source, file = 'index.js', bin, esm } of ENTRIES) {
   const entry = join(root, source);
   const { code, assets } = await ncc(entry, {
+    ...(esm === undefined ? {} : { esm }),
     minify: true,
     quiet: true,
     sourceMap: false,
@@ -40,16 +61,15 @@ for (const [step, source] of Object.entries(ENTRIES)) {
     target: 'es2022',
   });
   const dir = join(root, 'dist', step);
-  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const files = { 'index.js': (SHEBANG[step] ?? '') + code };
+  const files = { [file]: (bin ? '#!/usr/bin/env node\n' : '') + code };
   for (const [name, asset] of Object.entries(assets ?? {})) {
     // ncc adds a package.json of its own; dist/package.json below covers every bundle.
     if (name !== 'package.json') files[name] = String(asset.source);
   }
   for (const [name, text] of Object.entries(files)) {
     const out = join(dir, name);
-    writeFileSync(out, text, { mode: name === 'index.js' && SHEBANG[step] ? 0o755 : 0o644 });
+    writeFileSync(out, text, { mode: name === file && bin ? 0o755 : 0o644 });
     const kb = (Buffer.byteLength(text) / 1024).toFixed(1);
     console.log(`${relative(root, out)}: ${kb} KB`);
     if (Buffer.byteLength(text) > LIMIT) {
@@ -62,6 +82,8 @@ for (const [step, source] of Object.entries(ENTRIES)) {
     }
   }
 }
-// The bundles are ES modules whatever the surrounding package says.
+// The bundles are ES modules whatever the surrounding package says. The credential helper's folder
+// gets its own copy: it is installed by copying that folder alone (docs/credential-helper.md).
 writeFileSync(join(root, 'dist', 'package.json'), '{ "type": "module" }\n');
+writeFileSync(join(root, 'dist', 'credential-helper', 'package.json'), '{ "type": "module" }\n');
 if (failed) process.exit(1);

@@ -20,7 +20,7 @@ function where(
 const UNAVAILABLE = new Set([412, 429, 502, 503, 504]);
 
 /** After retries ran out: say it was Vault's state, and which inputs bound the retrying. */
-function unavailable(
+export function unavailable(
   err: VaultHttpError,
   cfg: Pick<Config, 'retries' | 'timeoutMs'>,
 ): VaultHttpError | undefined {

@@ -23,8 +23,8 @@ interface WrapInfo {
 
 /** The credential's errors name the Action's inputs; here they are labels. */
 const LABEL_NAMES: [RegExp, string][] = [
-  [/password-field/g, 'vault.password_field'],
-  [/username-field/g, 'vault.username_field'],
+  [/\b[Tt]he password-field input\b|password-field/g, 'vault.password_field'],
+  [/\b[Tt]he username-field input\b|username-field/g, 'vault.username_field'],
 ];
 const relabel = (text: string) => LABEL_NAMES.reduce((t, [re, to]) => t.replace(re, to), text);
 
