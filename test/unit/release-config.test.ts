@@ -115,6 +115,35 @@ describe('GitHub workflows', () => {
       expect(script).toContain('npm pack');
     });
 
+    it("takes the release notes from CHANGELOG.md, and refuses a tag that is not package.json's version", () => {
+      const check =
+        release.jobs.package?.steps.find((s) => s.run?.includes('CHANGELOG.md'))?.run ?? '';
+      const dir = mkdtempSync(join(scratch, 'changelog-'));
+      writeFileSync(join(dir, 'package.json'), '{ "version": "1.2.3" }\n');
+      writeFileSync(
+        join(dir, 'CHANGELOG.md'),
+        '# Changelog\n\n## [Unreleased]\n\n## [1.2.3] - 2026-01-02\n\n### Fixed\n\n- A thing.\n\n## [1.2.2] - 2026-01-01\n\n- Older.\n',
+      );
+      const step = (tag: string) =>
+        spawnSync('bash', ['-e', '-c', check], {
+          cwd: dir,
+          encoding: 'utf8',
+          env: { ...process.env, GITHUB_REF_NAME: tag },
+        });
+      const ok = step('v1.2.3');
+      expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+      expect(readFileSync(join(dir, 'release-notes.md'), 'utf8').trim()).toBe(
+        '### Fixed\n\n- A thing.',
+      );
+      const wrongTag = step('v1.2.4');
+      expect(wrongTag.status).toBe(1);
+      expect(wrongTag.stdout).toContain('tag v1.2.4 but package.json says 1.2.3');
+      writeFileSync(join(dir, 'package.json'), '{ "version": "1.3.0" }\n');
+      const noNotes = step('v1.3.0');
+      expect(noNotes.status).toBe(1);
+      expect(noNotes.stdout).toContain("CHANGELOG.md has no '## [1.3.0]' section");
+    });
+
     it('releases only after the suite and the package checks, with both assets, and moves the major tag', () => {
       expect(release.jobs['github-release']?.needs).toEqual(['test', 'package']);
       const script = runs('github-release');
