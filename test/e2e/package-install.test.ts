@@ -1,7 +1,6 @@
 // The npm package as a user gets it: `npm pack`, `npm install <tarball>` into an empty directory
 // (offline: the package has no dependencies), then the installed `vault-docker-login` bin through
 // a full login and logout against the real OpenBao, registry and docker CLI.
-import { spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArgvRecorder, makeArgvRecorder } from '../harness/argv-recorder.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
+import { type RunResult, run } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -37,40 +37,25 @@ let recorder: ArgvRecorder;
 /** Everything npm and the installed CLI printed, scanned for secrets at the end. */
 let printed = '';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
+interface Timed extends RunResult {
   ms: number;
 }
 
-function run(
+/** Runs a command to completion, keeping what it printed for the leak scan, and times it. */
+async function timed(
   cmd: string,
   args: string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv },
-): Promise<Run> {
+  opts: { cwd: string; env: Record<string, string | undefined> },
+): Promise<Timed> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      printed += `${stdout}\n${stderr}\n`;
-      resolve({ code: code ?? 1, stdout, stderr, ms: Math.round(performance.now() - started) });
-    });
-  });
+  const r = await run(cmd, args, opts);
+  printed += `${r.stdout}\n${r.stderr}\n`;
+  return { ...r, ms: Math.round(performance.now() - started) };
 }
 
 /** npm with its cache in the scratch directory, so nothing can come from the user's cache. */
-function npm(args: string[], cwd: string): Promise<Run> {
-  return run(
+function npm(args: string[], cwd: string): Promise<Timed> {
+  return timed(
     'npm',
     [...args, '--cache', join(env.tmpDir, 'npm-cache'), '--no-audit', '--no-fund'],
     {
@@ -166,7 +151,7 @@ describe('npm package', () => {
       VAULT_ADDR: env.vaultAddr,
       VAULT_ID_TOKEN: env.issuer.gitlabToken(),
     };
-    const cli = (args: string[]) => run(bin, args, { cwd: app, env: cliEnv });
+    const cli = (args: string[]) => timed(bin, args, { cwd: app, env: cliEnv });
 
     const login = await cli([
       'login',

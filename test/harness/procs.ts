@@ -71,10 +71,11 @@ export interface RunResult {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+  opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
+      cwd: opts.cwd,
       env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
