@@ -11,7 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const LIMIT = 400 * 1024;
 
 // @actions/core imports @actions/http-client (and with it undici 6, ~450 KB) only for
-// getIDToken, which we do not call: src/github/identity.ts fetches the token with our own
+// getIDToken, which we do not call: src/identity/github.ts fetches the token with our own
 // undici client. Mapping the package to an inert builtin keeps it out; nothing reads from it.
 const externals = {
   '@actions/http-client': 'node:http',
@@ -21,8 +21,8 @@ const externals = {
 };
 
 const ENTRIES = {
-  main: join('src', 'github', 'entry', 'main.ts'),
-  post: join('src', 'github', 'entry', 'post.ts'),
+  main: join('src', 'action', 'entry', 'main.ts'),
+  post: join('src', 'action', 'entry', 'post.ts'),
   cli: join('src', 'cli', 'entry.ts'),
 };
 // The CLI is the package's `bin`: a shebang and the executable bit.

@@ -4,14 +4,9 @@ import { defaultLabel } from '../core/config.js';
 import { ConfigError, describe } from '../core/errors.js';
 import { type Exec, nodeExec } from '../core/exec.js';
 import { loadConfig } from '../core/load-config.js';
+import type { Logger } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
-import {
-  type CleanupConfig,
-  cleanup,
-  type Logger,
-  loginAll,
-  type SessionDeps,
-} from '../core/session.js';
+import { type CleanupConfig, cleanup, loginAll, type SessionDeps } from '../core/session.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
 import { detectIdentity, type IdentityOptions, identityProvider } from './identity.js';
 import { fileStore, memoryStore, readState, removeState, stateLocation } from './state.js';

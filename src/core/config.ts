@@ -3,10 +3,10 @@
 import * as z from 'zod/mini';
 import type { FieldMap } from './credential.js';
 import { ConfigError } from './errors.js';
+import { DOCKER_HUB, registryKey } from './registry-name.js';
 
 export const SCOPES = ['read', 'write', 'admin', 'public_read'] as const;
 export type Scope = (typeof SCOPES)[number];
-export const DOCKER_HUB = 'docker.io';
 
 export interface TlsConfig {
   /** PEM text (decoded from base64 when given that way). */
@@ -93,7 +93,7 @@ export interface Entry {
 const SEGMENTS = 'letters, digits and . _ - @ : segments joined by single "/"';
 
 /** A Vault path or path segment: no traversal, no query, no whitespace, no leading slash. */
-function pathLike(input: string, value: string): string {
+export function pathLike(input: string, value: string): string {
   const bad = (why: string) => new ConfigError(input, `${why}; expected ${SEGMENTS}.`);
   if (value.startsWith('/')) throw bad('must not start with "/"');
   if (/[?#]/.test(value)) throw bad('must not contain "?" or "#"');
@@ -106,7 +106,7 @@ function pathLike(input: string, value: string): string {
   return value;
 }
 
-function segment(input: string, value: string): string {
+export function segment(input: string, value: string): string {
   pathLike(input, value);
   if (value.includes('/'))
     throw new ConfigError(input, `must be a single name without "/"; got "${value}".`);
@@ -182,7 +182,7 @@ function registry(value: string | undefined, input = 'registry'): string {
       `must be a registry host such as ghcr.io or 127.0.0.1:5000; got "${value}".`,
     );
   }
-  return /^(index\.|registry-1\.)?docker\.io$/.test(host) ? DOCKER_HUB : host;
+  return registryKey(host) === DOCKER_HUB ? DOCKER_HUB : host;
 }
 
 /** Cuts a default label to Docker Hub's 100 characters. */
@@ -338,42 +338,25 @@ function registryEntries(doc: unknown, get: Get, engineMount: string, lbl: strin
   });
 }
 
-/**
- * Validates inputs. `env` supplies the standard VAULT_* fallbacks; `defaults.label` is the
- * adapter's own label (names the repository and run); `defaults.registries` is the parsed
- * `registries` document (see loadConfig), which replaces the single-registry inputs.
- */
-export function parseConfig(
-  raw: RawInputs,
-  env: RawInputs = {},
-  defaults: { label?: string; registries?: unknown } = {},
-): Config {
-  const get = (name: string) => {
-    const v = raw[name];
-    return v === undefined || v.trim() === '' ? undefined : v.trim();
-  };
+/** The Vault connection every entry point needs, host entry points included. */
+export type Connection = Pick<
+  Config,
+  'url' | 'namespace' | 'authNamespace' | 'timeoutMs' | 'retries' | 'tls'
+>;
+
+const getter = (raw: RawInputs) => (name: string) => {
+  const v = raw[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+};
+
+/** The connection inputs (url, namespaces, timeout, retries, TLS) with their VAULT_* fallbacks. */
+export function parseConnection(raw: RawInputs, env: RawInputs = {}): Connection {
+  const get = getter(raw);
   const url = vaultUrl(get('url') ?? env.VAULT_ADDR);
   const namespace = get('namespace') ?? env.VAULT_NAMESPACE;
   if (namespace) pathLike('namespace', namespace);
   const authNamespace = get('auth-namespace') ?? namespace;
   if (authNamespace) pathLike('auth-namespace', authNamespace);
-  const authMount = pathLike('auth-mount', get('auth-mount') ?? 'jwt');
-  const role = get('role');
-  if (!role) throw new ConfigError('role', 'is required: the Vault JWT role to log in with.');
-  segment('role', role);
-
-  const scopeRaw = get('scope') ?? 'read';
-  if (!(SCOPES as readonly string[]).includes(scopeRaw)) {
-    throw new ConfigError('scope', `must be one of ${SCOPES.join(', ')}; got "${scopeRaw}".`);
-  }
-  const scope = scopeRaw as Scope;
-  const engineMount = pathLike('engine-mount', get('engine-mount') ?? 'dockerhub');
-  const lbl = label(get('label') ?? defaults.label ?? 'vault-docker-login');
-  const entries =
-    defaults.registries === undefined
-      ? [singleEntry(get, engineMount, scope, lbl)]
-      : registryEntries(defaults.registries, get, engineMount, lbl);
-  const first = entries[0] as Entry;
   const skipVerify = bool(
     'tls-skip-verify',
     get('tls-skip-verify') ?? env.VAULT_SKIP_VERIFY,
@@ -394,15 +377,6 @@ export function parseConfig(
     url,
     namespace,
     authNamespace,
-    authMount,
-    role,
-    audience: get('audience'),
-    source: first.source,
-    scope,
-    registry: first.registry,
-    entries,
-    logout: bool('logout', get('logout'), true),
-    revoke: bool('revoke', get('revoke'), true),
     timeoutMs: int('timeout', get('timeout'), 60, 1, 3600) * 1000,
     retries: int('retries', get('retries'), 2, 0, 10),
     tls: {
@@ -414,5 +388,56 @@ export function parseConfig(
       keyFile,
       skipVerify,
     },
+  };
+}
+
+/** The `registries` document (parsed) -> entries; `engine-mount` and `label` from `raw`. */
+export function parseEntries(raw: RawInputs, registries: unknown, defaultLabel?: string): Entry[] {
+  const get = getter(raw);
+  const engineMount = pathLike('engine-mount', get('engine-mount') ?? 'dockerhub');
+  const lbl = label(get('label') ?? defaultLabel ?? 'vault-docker-login');
+  return registryEntries(registries, get, engineMount, lbl);
+}
+
+/**
+ * Validates inputs. `env` supplies the standard VAULT_* fallbacks; `defaults.label` is the
+ * adapter's own label (names the repository and run); `defaults.registries` is the parsed
+ * `registries` document (see loadConfig), which replaces the single-registry inputs.
+ */
+export function parseConfig(
+  raw: RawInputs,
+  env: RawInputs = {},
+  defaults: { label?: string; registries?: unknown } = {},
+): Config {
+  const get = getter(raw);
+  const connection = parseConnection(raw, env);
+  const authMount = pathLike('auth-mount', get('auth-mount') ?? 'jwt');
+  const role = get('role');
+  if (!role) throw new ConfigError('role', 'is required: the Vault JWT role to log in with.');
+  segment('role', role);
+
+  const scopeRaw = get('scope') ?? 'read';
+  if (!(SCOPES as readonly string[]).includes(scopeRaw)) {
+    throw new ConfigError('scope', `must be one of ${SCOPES.join(', ')}; got "${scopeRaw}".`);
+  }
+  const scope = scopeRaw as Scope;
+  const engineMount = pathLike('engine-mount', get('engine-mount') ?? 'dockerhub');
+  const lbl = label(get('label') ?? defaults.label ?? 'vault-docker-login');
+  const entries =
+    defaults.registries === undefined
+      ? [singleEntry(get, engineMount, scope, lbl)]
+      : registryEntries(defaults.registries, get, engineMount, lbl);
+  const first = entries[0] as Entry;
+  return {
+    ...connection,
+    authMount,
+    role,
+    audience: get('audience'),
+    source: first.source,
+    scope,
+    registry: first.registry,
+    entries,
+    logout: bool('logout', get('logout'), true),
+    revoke: bool('revoke', get('revoke'), true),
   };
 }

@@ -1,7 +1,8 @@
 // docker login/logout through an injected exec. The secret is written to stdin, never to argv.
-import { DOCKER_HUB } from './config.js';
+
 import { VdlError } from './errors.js';
 import type { Exec } from './exec.js';
+import { DOCKER_HUB } from './registry-name.js';
 
 /** Docker Hub is the CLI's default server; naming it would key config.json differently. */
 function server(registry: string): string[] {

@@ -12,7 +12,9 @@ export type ErrorKind =
   /** The TLS handshake failed for a reason retrying cannot fix (untrusted certificate). */
   | 'tls'
   | 'credential'
-  | 'docker';
+  | 'docker'
+  /** A response-wrapping token was already used, expired or re-wrapped: possible interception. */
+  | 'wrapping';
 
 export class VdlError extends Error {
   constructor(
@@ -29,9 +31,12 @@ export class VdlError extends Error {
 export class ConfigError extends VdlError {
   constructor(
     readonly input: string,
-    message: string,
+    /** What is wrong and the accepted form, without the input's name. */
+    readonly detail: string,
+    /** How the entry point names its inputs in messages ("Input", "Flag", a config file). */
+    label = 'Input',
   ) {
-    super('config', `Input "${input}": ${message}`);
+    super('config', `${label} "${input}": ${detail}`);
     this.name = 'ConfigError';
   }
 }

@@ -79,7 +79,10 @@ export function explainLogin(err: unknown, cfg: Config, jwt: string): unknown {
   );
 }
 
-export function explainIssue(err: unknown, cfg: Config): unknown {
+export function explainIssue(
+  err: unknown,
+  cfg: Pick<Config, 'namespace' | 'retries' | 'timeoutMs' | 'source'>,
+): unknown {
   if (!(err instanceof VaultHttpError)) return err;
   const down = unavailable(err, cfg);
   if (down) return down;

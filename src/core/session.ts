@@ -1,29 +1,14 @@
 // The two flows every adapter runs: login (identity -> Vault -> lease -> docker login) and cleanup.
 import type { Config, Entry } from './config.js';
-import { dockerAuthString, secretCandidates, toCredential } from './credential.js';
 import { dockerLogin, dockerLogout } from './docker.js';
 import { describe, VdlError } from './errors.js';
 import type { Exec } from './exec.js';
-import { explainIssue, explainLogin } from './explain.js';
+import { explainLogin } from './explain.js';
 import { createDispatcher } from './http.js';
+import { issueCredential } from './issue.js';
+import type { IdentityProvider, Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
 import { VaultClient } from './vault.js';
-
-export interface IdentityProvider {
-  /** Fetches the CI's OIDC token; may retry until `deadline` (epoch ms). */
-  getToken(audience: string | undefined, deadline: number): Promise<string>;
-}
-
-export interface Masker {
-  /** Called the moment a secret exists, before anything could print it. */
-  mask(secret: string): void;
-}
-
-export interface Logger {
-  info(message: string): void;
-  warn(message: string): void;
-  debug(message: string): void;
-}
 
 /** One registry's part of the session. */
 export interface LoginRecord {
@@ -170,25 +155,10 @@ async function loginEntry(
   const { logger, masker, state } = deps;
   const { source } = entry;
   saveRecord(state, i, { registry: entry.registry });
-  const issued = await timed(deps, 'lease', async () => {
-    try {
-      const answer = await vault.call({
-        method: source.method === 'write' ? 'POST' : 'GET',
-        path: source.path,
-        token,
-        namespace: cfg.namespace,
-        body: source.method === 'write' ? source.body : undefined,
-      });
-      // Mask whatever secret-looking values arrived before mapping can fail and print anything.
-      for (const v of secretCandidates(answer, entry.fields)) masker.mask(v);
-      return toCredential(answer, deps.clock.now(), entry.fields, source.path);
-    } catch (err) {
-      throw explainIssue(err, { ...cfg, source });
-    }
-  });
+  const issued = await timed(deps, 'lease', () =>
+    issueCredential(vault, token, entry, cfg, masker, () => deps.clock.now()),
+  );
   const cred = issued.value;
-  masker.mask(cred.secret);
-  masker.mask(dockerAuthString(cred));
   saveRecord(state, i, {
     leaseId: cred.leaseId,
     leaseDuration: cred.leaseDuration,

@@ -21,12 +21,23 @@ export interface VaultOptions {
   onRetry?: (what: string, waitMs: number, attempt: number) => void;
 }
 
-interface Call {
+export interface Call {
   method: 'GET' | 'POST' | 'PUT';
   path: string;
   token?: string;
   namespace?: string;
   body?: unknown;
+  /** Ask Vault to response-wrap the answer for this long (a duration such as "60s"). */
+  wrapTtl?: string;
+  /** Fewer retries than the client's (0 for a call that must happen at most once). */
+  retries?: number;
+}
+
+/** What `sys/wrapping/lookup` tells about a wrapping token without using it. */
+export interface WrapInfo {
+  creationPath: string;
+  creationTime: string;
+  creationTtl: number;
 }
 
 function errorsOf(body: unknown): string[] {
@@ -57,6 +68,7 @@ export class VaultClient {
     const headers: Record<string, string> = { 'x-vault-request': 'true' };
     if (c.token) headers['x-vault-token'] = c.token;
     if (c.namespace) headers['x-vault-namespace'] = c.namespace;
+    if (c.wrapTtl) headers['x-vault-wrap-ttl'] = c.wrapTtl;
     const clock = this.opts.clock ?? systemClock;
     return withRetry(
       async (remainingMs) => {
@@ -74,18 +86,19 @@ export class VaultClient {
         throw err;
       },
       judgeHttp,
-      { retries: this.opts.retries, deadline, clock },
+      { retries: c.retries ?? this.opts.retries, deadline, clock },
       (_err, wait, n) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n),
     );
   }
 
-  async jwtLogin(mount: string, role: string, jwt: string, namespace?: string): Promise<VaultAuth> {
-    const body = (await this.call({
-      method: 'POST',
-      path: `auth/${mount}/login`,
-      namespace,
-      body: { role, jwt },
-    })) as {
+  /** POST auth/<mount>/login with the method's body; the answer's `auth` block. */
+  async login(
+    mount: string,
+    body: Record<string, unknown>,
+    namespace?: string,
+  ): Promise<VaultAuth> {
+    const path = `auth/${mount}/login`;
+    const answer = (await this.call({ method: 'POST', path, namespace, body })) as {
       auth?: {
         client_token?: string;
         accessor?: string;
@@ -93,15 +106,48 @@ export class VaultClient {
         lease_duration?: number;
       };
     };
-    const auth = body?.auth;
+    const auth = answer?.auth;
     if (!auth?.client_token)
-      throw new VaultHttpError(200, `auth/${mount}/login`, ['answer has no auth.client_token']);
+      throw new VaultHttpError(200, path, ['answer has no auth.client_token']);
     return {
       token: auth.client_token,
       accessor: auth.accessor,
       policies: auth.policies ?? [],
       leaseDuration: auth.lease_duration ?? 0,
     };
+  }
+
+  jwtLogin(mount: string, role: string, jwt: string, namespace?: string): Promise<VaultAuth> {
+    return this.login(mount, { role, jwt }, namespace);
+  }
+
+  /** Looks a wrapping token up without using it (read-only, so retried like any read). */
+  async lookupWrapping(wrapToken: string, namespace?: string): Promise<WrapInfo> {
+    const answer = (await this.call({
+      method: 'POST',
+      path: 'sys/wrapping/lookup',
+      namespace,
+      body: { token: wrapToken },
+    })) as { data?: { creation_path?: string; creation_time?: string; creation_ttl?: number } };
+    return {
+      creationPath: answer?.data?.creation_path ?? '',
+      creationTime: answer?.data?.creation_time ?? '',
+      creationTtl: answer?.data?.creation_ttl ?? 0,
+    };
+  }
+
+  /**
+   * Unwraps once: never retried, since a retry after a lost answer would find the token used and
+   * look like an interception. The token goes in X-Vault-Token only, never also in the body.
+   */
+  unwrap(wrapToken: string, namespace?: string): Promise<unknown> {
+    return this.call({
+      method: 'POST',
+      path: 'sys/wrapping/unwrap',
+      token: wrapToken,
+      namespace,
+      retries: 0,
+    });
   }
 
   /** PUT sys/leases/revoke: 'forbidden' when the policy does not grant it (the default policy does not). */

@@ -44,7 +44,7 @@ it('logs in and cleans up under @github/local-action', async () => {
   const out = await new Promise<{ code: number; text: string }>((resolve) => {
     const child = spawn(
       bin,
-      ['run', '.', 'src/github/main.ts', envFile, '--post', 'src/github/post.ts'],
+      ['run', '.', 'src/action/main.ts', envFile, '--post', 'src/action/post.ts'],
       {
         env: {
           PATH: process.env.PATH,

@@ -9,7 +9,13 @@ import {
 } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { applyFault, FaultList, record } from './faults.js';
-import type { Fixtures, OidcIssuer, SeenRequest, TokenOptions } from './types.js';
+import type {
+  Fixtures,
+  OidcIssuer,
+  SeenRequest,
+  ServiceAccountRef,
+  TokenOptions,
+} from './types.js';
 
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 
@@ -174,6 +180,33 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
     );
   }
 
+  // A projected service account token as the API server issues it (what KEP-4412 hands a
+  // kubelet credential provider): sub system:serviceaccount:<ns>:<name>, claims under kubernetes.io.
+  function kubernetesToken(sa: ServiceAccountRef, opts?: TokenOptions): string {
+    const uid = (s: string) =>
+      createHash('sha1')
+        .update(s)
+        .digest('hex')
+        .replace(/^(.{8})(.{4})(.{4})(.{4})(.{12}).*/, '$1-$2-$3-$4-$5');
+    const pod = sa.pod ?? `${sa.serviceAccount}-pod`;
+    return sign(
+      {
+        aud: [sa.audience],
+        sub: `system:serviceaccount:${sa.namespace}:${sa.serviceAccount}`,
+        'kubernetes.io': {
+          namespace: sa.namespace,
+          node: { name: 'node-1', uid: uid('node-1') },
+          pod: { name: pod, uid: uid(`${sa.namespace}/${pod}`) },
+          serviceaccount: {
+            name: sa.serviceAccount,
+            uid: uid(`${sa.namespace}/${sa.serviceAccount}`),
+          },
+        },
+      },
+      opts,
+    );
+  }
+
   const jwk = {
     ...key.publicKey.export({ format: 'jwk' }),
     kid: key.kid,
@@ -217,6 +250,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
     circleciToken,
     gitlabToken,
     buildkiteToken,
+    kubernetesToken,
     github: { requestUrl: `${url}${idTokenPath}?api-version=2.0`, requestToken },
     faults,
     requests,

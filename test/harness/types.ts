@@ -48,6 +48,15 @@ export interface TokenOptions {
   wrongKey?: boolean;
 }
 
+/** A pod's service account, for a Kubernetes-shaped token. */
+export interface ServiceAccountRef {
+  namespace: string;
+  serviceAccount: string;
+  /** The token's audience (tokenAttributes.serviceAccountTokenAudience). */
+  audience: string;
+  pod?: string;
+}
+
 export interface OidcIssuer {
   /** The `iss` of every token and the base of `/.well-known/openid-configuration` and `/jwks`. */
   url: string;
@@ -59,6 +68,8 @@ export interface OidcIssuer {
   gitlabToken(opts?: TokenOptions): string;
   /** Buildkite-shaped token (organization_slug, pipeline_slug, ...). */
   buildkiteToken(opts?: TokenOptions): string;
+  /** A Kubernetes projected service account token (`iss` is this issuer, as a cluster's would be). */
+  kubernetesToken(sa: ServiceAccountRef, opts?: TokenOptions): string;
   /** The GitHub runner's ID-token endpoint: set these as ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN. */
   github: { requestUrl: string; requestToken: string };
   /** Faults for the issuer's own endpoints (the runner ID-token endpoint included). */

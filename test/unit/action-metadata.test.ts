@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { INPUTS } from '../../src/github/inputs.js';
+import { INPUTS } from '../../src/action/inputs.js';
 
 interface Metadata {
   name: string;

@@ -2,8 +2,8 @@
 // @actions/core's getIDToken would pull a second HTTP stack into the bundle (see scripts/build.mjs).
 import { VdlError } from '../core/errors.js';
 import { createDispatcher, httpJson, judgeHttp } from '../core/http.js';
+import type { IdentityProvider } from '../core/ports.js';
 import { type Clock, withRetry } from '../core/retry.js';
-import type { IdentityProvider } from '../core/session.js';
 
 export function githubIdentity(
   env: NodeJS.ProcessEnv,

@@ -2,8 +2,8 @@
 import * as core from '@actions/core';
 import { describe } from '../core/errors.js';
 import { loginAll } from '../core/session.js';
+import { githubIdentity } from '../identity/github.js';
 import { baseDeps, logger } from './adapter.js';
-import { githubIdentity } from './identity.js';
 import { readConfig } from './inputs.js';
 
 export async function run(): Promise<void> {

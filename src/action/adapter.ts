@@ -1,8 +1,9 @@
 // The pieces of the core's interfaces that GitHub provides: masking, logging, step state.
 import * as core from '@actions/core';
 import { nodeExec } from '../core/exec.js';
+import type { Logger, Masker } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
-import type { Logger, Masker, SessionDeps, SessionState, StateStore } from '../core/session.js';
+import type { SessionDeps, SessionState, StateStore } from '../core/session.js';
 
 const KEY = 'session';
 

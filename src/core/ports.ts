@@ -1,0 +1,17 @@
+// What every entry point supplies to the core: where a JWT comes from, how secrets are masked,
+// where messages go.
+export interface IdentityProvider {
+  /** Fetches the CI's OIDC token; may retry until `deadline` (epoch ms). */
+  getToken(audience: string | undefined, deadline: number): Promise<string>;
+}
+
+export interface Masker {
+  /** Called the moment a secret exists, before anything could print it. */
+  mask(secret: string): void;
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug(message: string): void;
+}
