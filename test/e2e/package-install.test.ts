@@ -27,11 +27,23 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PACKED_FILES = [
   'LICENSE',
   'README.md',
-  'dist/cli/815.index.js',
   'dist/cli/index.js',
-  'dist/package.json',
+  'dist/cli/package.json',
+  'dist/cli/yaml.js',
+  'dist/credential-helper/index.cjs',
+  'dist/credential-helper/package.json',
+  'dist/credential-helper/slow-path.js',
+  'dist/credential-helper/yaml.js',
+  'dist/swarm-driver/index.js',
+  'dist/swarm-driver/package.json',
+  'dist/swarm-driver/yaml.js',
   'package.json',
 ];
+const BINS = {
+  'vault-docker-login': 'dist/cli/index.js',
+  'vault-swarm-secrets': 'dist/swarm-driver/index.js',
+  'docker-credential-vault': 'dist/credential-helper/index.cjs',
+};
 
 let env: TestEnv;
 let recorder: ArgvRecorder;
@@ -107,10 +119,12 @@ afterAll(async () => {
 });
 
 describe('npm package', () => {
-  it('holds exactly the CLI bundle, its chunk, dist/package.json, README, LICENSE and package.json', () => {
+  it('holds exactly the bins, their lazily loaded files, README, LICENSE and package.json', () => {
     expect(pack.files.map((f) => f.path).sort()).toEqual(PACKED_FILES);
-    const bin = pack.files.find((f) => f.path === 'dist/cli/index.js');
-    expect((bin?.mode ?? 0) & 0o111).not.toBe(0);
+    for (const path of Object.values(BINS)) {
+      const bin = pack.files.find((f) => f.path === path);
+      expect((bin?.mode ?? 0) & 0o111, path).not.toBe(0);
+    }
   });
 
   it('declares no dependencies, is public and published with provenance', () => {
@@ -126,7 +140,7 @@ describe('npm package', () => {
     ]) {
       expect(manifest[field], field).toBeUndefined();
     }
-    expect(manifest.bin).toEqual({ 'vault-docker-login': 'dist/cli/index.js' });
+    expect(manifest.bin).toEqual(BINS);
     expect(manifest.publishConfig).toEqual({ access: 'public', provenance: true });
     expect(manifest.engines).toEqual({ node: '>=20.18.1' });
     // Nothing but the package itself was installed.
