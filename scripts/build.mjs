@@ -32,8 +32,19 @@ export const ENTRIES = [
   { dir: 'swarm-driver', source: 'src/swarm-driver/entry.ts', bin: true },
 ];
 
-/** Modules imported with `import()` that stay files of their own, loaded only when needed. */
-const LAZY = new Set(['./slow-path.js']);
+/**
+ * What entries load with `import()` only when needed: files of their own, put beside every entry
+ * that refers to them. Specifier -> source.
+ */
+const LAZY = {
+  // The YAML parser: only for `registries` and configuration files.
+  yaml: 'yaml',
+  // undici: only when HTTP(S)_PROXY applies (src/core/transport.ts).
+  './transport-proxy.js': 'src/core/transport-proxy.ts',
+  // The credential helper's Vault side: only when its cache cannot answer.
+  './slow-path.js': 'src/credential-helper/slow-path.ts',
+};
+const lazyFile = (specifier) => `./${specifier.replace(/^\.\//, '').replace(/\.js$/, '')}.js`;
 
 // Required but never run on our paths: replaced so they are neither parsed nor loaded.
 const STUBS = [
@@ -59,11 +70,8 @@ const plugins = [
     setup(b) {
       b.onResolve({ filter: /./ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
-        // The YAML parser (only for `registries` and config files): yaml.js beside the entry.
-        if (args.path === 'yaml' && args.kind === 'dynamic-import')
-          return { path: './yaml.js', external: true };
-        if (LAZY.has(args.path) && args.kind === 'dynamic-import')
-          return { path: args.path, external: true };
+        if (args.kind === 'dynamic-import' && args.path in LAZY)
+          return { path: lazyFile(args.path), external: true };
         const full = args.path.startsWith('.') ? join(args.resolveDir, args.path) : args.path;
         const hit = STUBS.find(([re]) => re.test(full));
         return hit ? { path: full, namespace: 'stub', pluginData: hit[1] } : undefined;
@@ -90,21 +98,39 @@ const COMMON = {
 };
 const MODULE_URL = 'var __vdlModuleUrl=require("node:url").pathToFileURL(__filename).href;';
 
-const files = new Map();
-for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
+/** One bundle's text, and the lazy files it refers to. */
+async function bundle(source, banner) {
   const r = await build({
     ...COMMON,
-    entryPoints: [join(root, source)],
-    outfile: join(root, 'dist', dir, file),
-    banner: { js: `${bin ? '#!/usr/bin/env node\n' : ''}${MODULE_URL}` },
+    entryPoints: [source.startsWith('src/') ? join(root, source) : source],
+    outfile: 'out.js',
+    banner: { js: banner },
     plugins,
   });
   const text = r.outputFiles[0].text;
-  files.set(join(dir, file), { text, bin });
-  if (text.includes('import("./yaml.js")')) files.set(join(dir, 'yaml.js'), { yaml: true });
+  const refs = Object.keys(LAZY)
+    .map(lazyFile)
+    .filter((f) => text.includes(`import("${f}")`));
+  return { text, refs };
 }
-const yaml = (await build({ ...COMMON, entryPoints: ['yaml'], outfile: 'yaml.js' })).outputFiles[0]
-  .text;
+
+const lazy = new Map();
+for (const [specifier, source] of Object.entries(LAZY))
+  lazy.set(lazyFile(specifier), await bundle(source, MODULE_URL));
+
+const files = new Map();
+for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
+  const b = await bundle(source, `${bin ? '#!/usr/bin/env node\n' : ''}${MODULE_URL}`);
+  files.set(join(dir, file), { text: b.text, bin });
+  // What it loads lazily, and what those load in turn.
+  const todo = [...b.refs];
+  while (todo.length) {
+    const f = todo.pop();
+    if (files.has(join(dir, f))) continue;
+    files.set(join(dir, f), { text: lazy.get(f).text });
+    todo.push(...lazy.get(f).refs);
+  }
+}
 
 for (const dir of new Set(ENTRIES.map((e) => e.dir))) {
   rmSync(join(root, 'dist', dir), { recursive: true, force: true });
@@ -117,7 +143,7 @@ rmSync(join(root, 'dist', 'package.json'), { force: true });
 let failed = false;
 for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
   const out = join(root, 'dist', name);
-  const text = f.yaml ? yaml : f.text;
+  const { text } = f;
   writeFileSync(out, text);
   if (f.bin) chmodSync(out, 0o755);
   const size = Buffer.byteLength(text);

@@ -4,10 +4,10 @@ import { dockerLogin, dockerLogout } from './docker.js';
 import { describe, VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 import { explainLogin } from './explain.js';
-import { createDispatcher } from './http.js';
 import { issueCredential } from './issue.js';
 import type { IdentityProvider, Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
+import { createTransport } from './transport.js';
 import { VaultClient } from './vault.js';
 
 /** One registry's part of the session. */
@@ -83,7 +83,7 @@ export function vaultClient(
   if (deps.vault) return deps.vault;
   return new VaultClient({
     url: cfg.url,
-    dispatcher: createDispatcher(cfg.tls),
+    transport: createTransport(cfg.tls),
     retries: cfg.retries,
     deadline: deps.clock.now() + cfg.timeoutMs,
     clock: deps.clock,
