@@ -50,6 +50,9 @@ const lazyFile = (specifier) => `./${specifier.replace(/^\.\//, '').replace(/\.j
 const STUBS = [
   // @actions/core's getIDToken client; src/identity/github.ts fetches the token itself.
   [/@actions\/http-client/, 'module.exports = {};'],
+  // @actions/core's job summary, platform details and OIDC client, never called; summary reads
+  // fs.promises at load (node:fs/promises and readline with it).
+  [/@actions\/core\/lib\/(summary|platform|oidc-utils)\.js$/, 'module.exports = {};'],
   // undici's parser in its SIMD build: the plain build is the fallback undici then takes.
   [
     /undici\/lib\/llhttp\/llhttp_simd-wasm\.js$/,
@@ -64,6 +67,10 @@ const STUBS = [
   ],
 ];
 
+const LAZY_CRYPTO = `const load = () => require('node:crypto');
+setImmediate(load);
+module.exports = { randomUUID: () => load().randomUUID() };`;
+
 const plugins = [
   {
     name: 'stubs-and-lazy',
@@ -72,6 +79,10 @@ const plugins = [
         if (args.kind === 'entry-point') return undefined;
         if (args.kind === 'dynamic-import' && args.path in LAZY)
           return { path: lazyFile(args.path), external: true };
+        // @actions/core needs node:crypto for one randomUUID per file command: load it then, or
+        // on the first idle turn of the event loop, not at start.
+        if (args.path === 'crypto' && /@actions\/core\//.test(args.importer))
+          return { path: 'lazy-crypto', namespace: 'stub', pluginData: LAZY_CRYPTO };
         const full = args.path.startsWith('.') ? join(args.resolveDir, args.path) : args.path;
         const hit = STUBS.find(([re]) => re.test(full));
         return hit ? { path: full, namespace: 'stub', pluginData: hit[1] } : undefined;
@@ -93,6 +104,9 @@ const COMMON = {
   legalComments: 'none',
   logLevel: 'warning',
   write: false,
+  // import() becomes require() in a promise: no ES module loader, and no namespace of a builtin
+  // built by reading all its exports.
+  supported: { 'dynamic-import': false },
   // import.meta.url (the CLI finds its package.json by it) from the CommonJS module's own path.
   define: { 'import.meta.url': '__vdlModuleUrl' },
 };
@@ -110,7 +124,7 @@ async function bundle(source, banner) {
   const text = r.outputFiles[0].text;
   const refs = Object.keys(LAZY)
     .map(lazyFile)
-    .filter((f) => text.includes(`import("${f}")`));
+    .filter((f) => text.includes(`require("${f}")`));
   return { text, refs };
 }
 

@@ -312,7 +312,8 @@ export async function cleanup(
       );
     }
   };
-  await Promise.all([logouts(), revokes()]);
+  // The revocations first: their requests are on the wire while docker is being started.
+  await Promise.all([revokes(), logouts()]);
   // With revoke off the token lives on, so a later cleanup may still revoke it.
   if (cfg.revoke && !left) deps.state.save({ done: true });
 }
