@@ -40,14 +40,19 @@ export function createTransport(tls?: TlsConfig): Transport {
   let secure: Promise<{ mod: typeof Https; agent: Https.Agent }> | undefined;
   let proxied: Promise<ProxyTransport> | undefined;
 
+  function httpsClient(): Promise<{ mod: typeof Https; agent: Https.Agent }> {
+    if (!secure) {
+      secure = import('node:https').then((mod) => ({
+        mod,
+        agent: new mod.Agent({ keepAlive: true, ...material }),
+      }));
+    }
+    return secure;
+  }
+
   async function direct(r: TransportRequest): Promise<TransportAnswer> {
     const { mod, agent } =
-      r.url.protocol === 'https:'
-        ? await (secure ??= import('node:https').then((mod) => ({
-            mod,
-            agent: new mod.Agent({ keepAlive: true, ...material }),
-          })))
-        : { mod: http, agent: plain };
+      r.url.protocol === 'https:' ? await httpsClient() : { mod: http, agent: plain };
     return new Promise((resolve, reject) => {
       const req = mod.request(
         r.url,
@@ -74,7 +79,8 @@ export function createTransport(tls?: TlsConfig): Transport {
     clientCert: Boolean(material.cert),
     request(r) {
       if (!proxyFor(r.url, process.env)) return direct(r);
-      proxied ??= import('./transport-proxy.js').then((m) => m.proxyTransport(material));
+      if (!proxied)
+        proxied = import('./transport-proxy.js').then((m) => m.proxyTransport(material));
       return proxied.then((p) => p.request(r));
     },
     async close() {
