@@ -1,4 +1,4 @@
-// Bundles the Action's main and post steps and the CLI with ncc into dist/ (committed; CI checks it is fresh).
+// Bundles the Action's main and post steps, the CLI and the kubelet provider with ncc into dist/ (committed; CI checks it is fresh).
 // Deterministic: no source maps, no timestamps, no absolute paths; each file must stay <= 400 KB.
 // Dynamic imports (the YAML parser, loaded only for `registries`) become chunk files next to
 // their entry point.
@@ -24,9 +24,11 @@ const ENTRIES = {
   main: join('src', 'action', 'entry', 'main.ts'),
   post: join('src', 'action', 'entry', 'post.ts'),
   cli: join('src', 'cli', 'entry.ts'),
+  'kubelet-provider': join('src', 'kubelet-provider', 'entry.ts'),
 };
-// The CLI is the package's `bin`: a shebang and the executable bit.
-const SHEBANG = { cli: '#!/usr/bin/env node\n' };
+// The CLI and the kubelet's credential provider are the package's `bin`s: a shebang and the
+// executable bit.
+const SHEBANG = { cli: '#!/usr/bin/env node\n', 'kubelet-provider': '#!/usr/bin/env node\n' };
 
 let failed = false;
 for (const [step, source] of Object.entries(ENTRIES)) {

@@ -41,8 +41,6 @@ export interface EngineOptions {
 
 export interface RunningEngine extends EngineStandIn {
   url: string;
-  /** Vault client tokens returned by logins that passed through. */
-  vaultTokens(): string[];
   close(): Promise<void>;
 }
 

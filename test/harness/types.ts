@@ -124,6 +124,8 @@ export interface EngineStandIn {
   liveLeases(): string[];
   /** Lease TTL in seconds for new leases (default 300, as the plugin). */
   setLeaseTtl(seconds: number): void;
+  /** Vault client tokens returned by logins that passed through, oldest first. */
+  vaultTokens(): string[];
   faults: Faults;
   requests: SeenRequest[];
 }
