@@ -10,6 +10,7 @@ import { runJob } from '../test/harness/circleci-runner.js';
 import { runAction } from '../test/harness/github-runner.js';
 import { startEnv } from '../test/harness/index.js';
 import type { SeenRequest, TestEnv } from '../test/harness/types.js';
+import { benchKubelet } from './bench-kubelet.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? process.argv[2] ?? 30);
 const WARMUP = 2;
@@ -300,6 +301,7 @@ async function main() {
     '| Vault requests per job (max over runs) | count |',
     '|---|---:|',
     ...Object.entries(requests).map(([k, v]) => `| ${k} | ${v} |`),
+    `\n${await benchKubelet(RUNS)}`,
   ].join('\n');
 
   mkdirSync(OUT, { recursive: true });

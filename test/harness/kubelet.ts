@@ -49,6 +49,8 @@ export interface ProviderExec {
   stdout: string;
   stderr: string;
   code: number | null;
+  /** Epoch ms when the kubelet started it, and how long it ran. */
+  startedAt: number;
   ms: number;
   /** Why the kubelet dropped the answer, if it did. */
   rejected?: string;
@@ -296,6 +298,7 @@ export class Kubelet {
   private exec(p: ProviderConfig, image: string, request: string): Promise<ProviderExec> {
     const argv = [join(this.opts.binDir, p.name), ...p.args];
     const configEnv = Object.fromEntries(p.env.map((e) => [e.name, e.value]));
+    const startedAt = Date.now();
     const t0 = performance.now();
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0] as string, p.args, {
@@ -331,6 +334,7 @@ export class Kubelet {
           stdout,
           stderr,
           code,
+          startedAt,
           ms: performance.now() - t0,
         });
       });
