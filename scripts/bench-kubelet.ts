@@ -68,8 +68,8 @@ async function runs(
     const k = make();
     const creds = await k.credentialsFor(`${env.registry.host}/bench/app`, pod);
     const [e] = k.execs;
-    if (!e || e.code !== 0 || creds.length !== 1)
-      throw new Error(`provider run failed: ${e?.stderr ?? 'not run'}`);
+    if (!e) throw new Error('the provider did not run');
+    if (e.code !== 0 || creds.length !== 1) throw new Error(`provider run failed: ${e.stderr}`);
     if (i >= WARMUP) phases(s, e, env.engine.requests);
     if (i % 10 === 9) await revokeLeases(env);
   }
