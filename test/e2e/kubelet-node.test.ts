@@ -21,7 +21,6 @@ import {
   writeProviderConfig,
 } from '../harness/kubelet-provider.js';
 import { expectNoLeaks } from '../harness/leak.js';
-import type { RunResult } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 
 let env: TestEnv;
@@ -29,7 +28,8 @@ let dir: string;
 let binDir: string;
 let n = 0;
 const extraSecrets: string[] = [];
-const execs: (Pick<ProviderExec, 'stdout' | 'stderr'> | RunResult)[] = [];
+const execs: (Pick<ProviderExec, 'stdout' | 'stderr'> | Awaited<ReturnType<typeof runProvider>>)[] =
+  [];
 
 beforeAll(async () => {
   env = await startEnv();

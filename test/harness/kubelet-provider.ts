@@ -9,7 +9,7 @@ import { createDispatcher } from '../../src/core/http.js';
 import { VaultClient } from '../../src/core/vault.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 import { KUBE_AUDIENCE } from './kubernetes-auth.js';
-import { type RunResult, run } from './procs.js';
+import { run } from './procs.js';
 import type { TestEnv } from './types.js';
 
 export const PROVIDER = 'vault-credential-provider';
@@ -140,7 +140,7 @@ export function runProvider(
   configFile: string,
   request: Record<string, unknown> | string,
   extraEnv: Record<string, string> = {},
-): Promise<RunResult> {
+): ReturnType<typeof run> {
   const input =
     typeof request === 'string'
       ? request
