@@ -8,20 +8,25 @@ say() { printf '[install] %s\n' "$*"; }
 
 apt_pkgs=()
 command -v docker-registry >/dev/null || apt_pkgs+=(docker-registry)
-command -v htpasswd >/dev/null || apt_pkgs+=(apache2-utils)
 command -v shellcheck >/dev/null || apt_pkgs+=(shellcheck)
 command -v tinyproxy >/dev/null || [ -x /usr/bin/tinyproxy ] || apt_pkgs+=(tinyproxy)
 command -v jq >/dev/null || apt_pkgs+=(jq)
 command -v curl >/dev/null || apt_pkgs+=(curl)
 command -v openssl >/dev/null || apt_pkgs+=(openssl)
-# The docker CLI only; Debian ships it inside docker.io (no daemon is started here).
-command -v docker >/dev/null || apt_pkgs+=(docker.io)
+# dockerd (with containerd and runc); the tests start their own daemons, never a system one. The
+# docker CLI comes with it when none is on PATH.
+command -v dockerd >/dev/null || apt_pkgs+=(docker.io)
+command -v skopeo >/dev/null || apt_pkgs+=(skopeo)
+# The test image is a static busybox and its applets (no network needed to make it).
+b=$(command -v busybox || true)
+{ [ -n "$b" ] && ! ldd "$b" >/dev/null 2>&1; } || apt_pkgs+=(busybox-static)
 if [ ${#apt_pkgs[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   say "apt-get install ${apt_pkgs[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
-  # Debian starts tinyproxy as a service; the tests run their own.
+  # Debian starts tinyproxy as a service; the tests run their own. (A system Docker daemon that
+  # apt may start is left alone: the tests never use it.)
   $SUDO systemctl disable --now tinyproxy >/dev/null 2>&1 || true
 fi
 

@@ -1,15 +1,17 @@
-// The happy path through dist/ main + post, checked against the real registry, OpenBao and stand-ins.
+// The happy path through dist/ main + post, checked against the real registry, OpenBao, stand-ins
+// and a real Docker daemon that pulls a private image with the credential.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeArgvRecorder } from '../harness/argv-recorder.js';
 import { runAction } from '../harness/github-runner.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { findLeaks, maskedBeforeUse } from '../harness/leak.js';
+import { expectLoginThroughDaemon, expectPullRefused, expectPullWorks } from './expect-pull.js';
 
-let env: TestEnv;
+let env: DaemonEnv;
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: true });
 });
 afterAll(async () => {
   await env?.stop();
@@ -37,13 +39,15 @@ function dockerAuth(dockerConfig: string) {
 }
 
 describe('action main + post', () => {
-  it('logs in with a leased token, then logs out and revokes everything', async () => {
+  it('logs in through the daemon, pulls a private image, then logs out and revokes everything', async () => {
     const recorder = makeArgvRecorder(env.tmpDir, ['docker']);
     const run = await runAction({
       env,
       inputs: inputs(),
       post: false,
       pathPrepend: [recorder.binDir],
+      // As on a runner: docker login goes through the daemon.
+      extraEnv: env.daemon.env(),
     });
     expect(run.main.exitCode, run.main.output).toBe(0);
 
@@ -62,7 +66,9 @@ describe('action main + post', () => {
     const [user = '', secret = ''] = Buffer.from(auth, 'base64').toString().split(':');
     expect(user).toBe(env.fixtures.account);
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expectLoginThroughDaemon(env, user);
     expect(await env.registry.canLogin(user, secret)).toBe(true);
+    const before = await expectPullWorks(env, run.dockerConfig);
 
     // The Vault token, the registry token and base64 user:token are masked, and shown nowhere else.
     const masks = run.main.commands.filter((c) => c.command === 'add-mask').map((c) => c.message);
@@ -79,6 +85,7 @@ describe('action main + post', () => {
     expect(post.commands.filter((c) => c.command === 'warning')).toEqual([]);
     expect(dockerAuth(run.dockerConfig).auth).toBeUndefined();
     expect(await env.registry.canLogin(user, secret)).toBe(false);
+    await expectPullRefused(env, run.dockerConfig, before);
     expect(env.engine.liveLeases()).not.toContain(leaseId);
     expect(await env.vaultTokenAlive(vaultToken)).toBe(false);
     expect(findLeaks(run.everything, env.secrets(), { allowAddMask: true })).toEqual([]);

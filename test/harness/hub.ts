@@ -1,5 +1,5 @@
-// Docker Hub API stand-in: users/login and access-tokens, where each live token is the registry
-// password of its account (an htpasswd entry of the real registry).
+// Docker Hub API stand-in: users/login and access-tokens, where each live token is one more valid
+// secret of its account at the real registry's token service, until it is deleted.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { RunningRegistry } from './registry.js';
@@ -11,8 +11,18 @@ interface HubToken {
   label: string;
   scopes: string[];
   token: string;
-  created: number;
 }
+
+/**
+ * What a Docker Hub access-token scope lets a token do on a private repository (every repository
+ * in the test registry is private, so `repo:public_read` allows nothing there).
+ */
+const ACTIONS: Record<string, string[]> = {
+  'repo:admin': ['pull', 'push', 'delete'],
+  'repo:write': ['pull', 'push'],
+  'repo:read': ['pull'],
+  'repo:public_read': [],
+};
 
 export interface RunningHub extends HubStandIn {
   /** Every access token ever issued, with its account (for secrets()). */
@@ -38,16 +48,6 @@ export async function startHub(
   const sessions = new Map<string, string>(); // bearer -> username
   const live = new Map<string, HubToken>();
   const issued: { username: string; token: string }[] = [];
-  let order = 0;
-
-  // The registry knows one password per user: the newest live token, or none.
-  async function sync(username: string): Promise<void> {
-    const newest = [...live.values()]
-      .filter((t) => t.username === username)
-      .sort((a, b) => b.created - a.created)[0];
-    if (newest) await registry.setUser(username, newest.token);
-    else await registry.removeUser(username);
-  }
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -76,11 +76,14 @@ export async function startHub(
         label: String(body.token_label ?? ''),
         scopes,
         token: `dckr_pat_${randomBytes(20).toString('base64url')}`,
-        created: ++order,
       };
       live.set(t.uuid, t);
       issued.push({ username: user, token: t.token });
-      await sync(user);
+      registry.addSecret(
+        user,
+        t.token,
+        scopes.flatMap((s) => ACTIONS[s] ?? []),
+      );
       return json(201, {
         uuid: t.uuid,
         client_id: 'vdl-test',
@@ -100,7 +103,7 @@ export async function startHub(
       const t = live.get(del[1] ?? '');
       if (!t || t.username !== user) return json(404, { detail: 'Not found.' });
       live.delete(t.uuid);
-      await sync(user);
+      registry.removeSecret(user, t.token);
       return json(204);
     }
     json(404, { detail: 'Not found.' });

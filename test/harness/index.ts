@@ -1,18 +1,21 @@
-// startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller.
+// startEnv(): OpenBao, the registry, the OIDC issuer and the two stand-ins, isolated per caller;
+// with `{ daemon }` also a Docker daemon and a private image in the registry.
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AliveRecord, callerFile, recordAliveAtStop } from './alive-tally.js';
+import { startDaemon } from './daemon.js';
 import { type Account, startEngine } from './engine.js';
 import { startHub } from './hub.js';
 import { startIssuer } from './issuer.js';
+import { findLeaks } from './leak.js';
 import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
 import { startRegistry } from './registry.js';
 import { makeTls } from './tls.js';
-import type { Fixtures, StartOptions, TestEnv } from './types.js';
+import type { DaemonEnv, DaemonOptions, Fixtures, StartOptions, TestEnv } from './types.js';
 
 export type * from './types.js';
 
@@ -50,7 +53,11 @@ export const fixtures: Fixtures = {
 const secret = () => randomBytes(24).toString('base64url');
 const b64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
 
-export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
+export function startEnv(
+  options: StartOptions & { daemon: true | DaemonOptions },
+): Promise<DaemonEnv>;
+export function startEnv(options?: StartOptions): Promise<TestEnv>;
+export async function startEnv(options: StartOptions = {}): Promise<TestEnv | DaemonEnv> {
   const fx: Fixtures = options.namespaces
     ? { ...fixtures, namespaces: { login: 'ci', engine: 'ci/team' } }
     : fixtures;
@@ -59,15 +66,20 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
   const removeTmp = () => rmSync(tmpDir, { recursive: true, force: true });
   process.once('exit', removeTmp);
   const closers: (() => Promise<void>)[] = [];
+  /** Every secret the environment issued or saw: see TestEnv.secrets. */
+  const secretSources: (() => string[])[] = [];
+  const secrets = () => secretSources.flatMap((source) => source());
   let aliveAtStop: () => AliveRecord | undefined = () => undefined;
   const stop = async () => {
     const alive = aliveAtStop();
     if (alive) recordAliveAtStop(alive);
     aliveAtStop = () => undefined;
-    await Promise.allSettled(closers.reverse().map((c) => c()));
+    const closed = await Promise.allSettled(closers.reverse().map((c) => c()));
     closers.length = 0;
     await rm(tmpDir, { recursive: true, force: true });
     process.off('exit', removeTmp);
+    const failure = closed.find((c) => c.status === 'rejected');
+    if (failure) throw failure.reason;
   };
 
   try {
@@ -83,22 +95,44 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
     ]);
     const issuer = await startIssuer(fx, issuerPort ?? 0);
     closers.push(issuer.close);
+    secretSources.push(() => issuer.minted());
     const started = <T extends { close(): Promise<void> }>(s: T) => {
       closers.push(() => s.close());
       return s;
     };
-    const [bao, registry] = await Promise.all([
+    const withDaemon = options.daemon === true ? {} : options.daemon;
+    const [bao, registry, daemon] = await Promise.all([
       startBao(tmpDir).then(started),
-      startRegistry(join(tmpDir, 'registry'), {
-        username: fx.kvUsername,
-        password: kvPassword,
-      }).then(started),
+      startRegistry(join(tmpDir, 'registry')).then(started),
+      withDaemon &&
+        startDaemon(join(tmpDir, 'daemon'), withDaemon).then((d) => {
+          closers.push(async () => {
+            await d.stop();
+            // The daemon's log must hold none of the secrets the environment saw.
+            const leaks = findLeaks(d.logs(), secrets());
+            if (leaks.length > 0) {
+              throw new Error(`Secrets in the Docker daemon's log:\n${leaks.join('\n')}`);
+            }
+          });
+          return d;
+        }),
     ]);
-    await configureBao(bao, fx, issuer.url, kvPassword);
-    if (fx.namespaces) await configureNamespaces(bao, fx, issuer.url, fx.namespaces);
+    secretSources.push(
+      () => [bao.rootToken, kvPassword, b64(fx.kvUsername, kvPassword)],
+      () => [registry.admin.secret, b64(registry.admin.username, registry.admin.secret)],
+      () => registry.issuedTokens(),
+    );
+    registry.addSecret(fx.kvUsername, kvPassword, ['pull', 'push']);
+    const [privateImage] = await Promise.all([
+      daemon?.pushPrivateImage(registry, registry.admin),
+      configureBao(bao, fx, issuer.url, kvPassword).then(
+        () => fx.namespaces && configureNamespaces(bao, fx, issuer.url, fx.namespaces),
+      ),
+    ]);
     const passwords = new Map([...accounts].map(([u, a]) => [u, a.password]));
     const hub = await startHub(passwords, registry, hubPort ?? 0);
     closers.push(hub.close);
+    secretSources.push(() => hub.issued().flatMap((t) => [t.token, b64(t.username, t.token)]));
     const tls = options.tls ? await makeTls(join(tmpDir, 'tls')) : undefined;
     const engine = await startEngine({
       baoPort: bao.port,
@@ -115,6 +149,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       },
     });
     closers.push(engine.close);
+    secretSources.push(() => engine.vaultTokens());
     if (options.leaseTtl !== undefined) engine.setLeaseTtl(options.leaseTtl);
     aliveAtStop = () => ({
       test: caller,
@@ -131,18 +166,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
       hub,
       registry,
       fixtures: fx,
-      secrets: () => {
-        const hubTokens = hub.issued();
-        return [
-          ...issuer.minted(),
-          ...engine.vaultTokens(),
-          bao.rootToken,
-          kvPassword,
-          b64(fx.kvUsername, kvPassword),
-          ...hubTokens.map((t) => t.token),
-          ...hubTokens.map((t) => b64(t.username, t.token)),
-        ];
-      },
+      secrets,
       async vaultTokenAlive(token) {
         const r = await fetch(`${bao.addr}/v1/auth/token/lookup-self`, {
           headers: { 'X-Vault-Token': token },
@@ -158,6 +182,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv> {
           clientKeyFile: tls.clientKeyFile,
         },
       }),
+      ...(daemon && { daemon, privateImage }),
       tmpDir,
       stop,
     };

@@ -2,7 +2,11 @@
 
 /** What a secret is, told from its shape, so a report can name it without showing it. */
 export function secretKind(secret: string): string {
-  if (/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(secret)) return 'OIDC token (JWT)';
+  if (/^eyJ[\w-]*\.[\w-]+\.[\w-]+$/.test(secret)) {
+    // The registry's token service signs with a certificate (x5c); the OIDC issuer with a kid.
+    const header = Buffer.from(secret.split('.')[0] ?? '', 'base64url').toString();
+    return header.includes('"x5c"') ? 'registry bearer token (JWT)' : 'OIDC token (JWT)';
+  }
   if (secret.startsWith('dckr_pat_')) return 'Docker Hub access token';
   if (/^(s|hvs|hvb|b)\.[\w-]+$/.test(secret) || secret.startsWith('root-')) return 'Vault token';
   const decoded = Buffer.from(secret, 'base64').toString('latin1');

@@ -2,7 +2,9 @@
 // leftovers) and is killed on stop and on process exit.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import type { CommandResult } from './types.js';
 
 /** Set by global-setup for the whole vitest run; inherited by the workers. */
 export const RUN_ENV = 'VDL_HARNESS_RUN';
@@ -21,9 +23,10 @@ process.once('exit', () => {
 
 export interface Spawned {
   child: ChildProcess;
-  /** Combined stdout+stderr so far, for error messages. */
+  /** Combined stdout+stderr so far (the last 8000 characters unless `keepAllOutput`). */
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 3000). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** Starts a long-running service process. */
@@ -31,6 +34,7 @@ export function startProcess(
   cmd: string,
   args: string[],
   env: Record<string, string | undefined>,
+  opts: { keepAllOutput?: boolean } = {},
 ): Spawned {
   const child = spawn(cmd, args, {
     env: { ...env, [CHILD_ENV]: runId() },
@@ -39,7 +43,8 @@ export function startProcess(
   live.add(child);
   let out = '';
   const keep = (b: Buffer) => {
-    out = (out + b.toString()).slice(-8000);
+    out += b.toString();
+    if (!opts.keepAllOutput) out = out.slice(-8000);
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
@@ -51,20 +56,14 @@ export function startProcess(
   return {
     child,
     output: () => out,
-    async stop() {
+    async stop(graceMs = 3000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
     },
   };
-}
-
-export interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
 }
 
 /** Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv). */
@@ -72,7 +71,7 @@ export function run(
   cmd: string,
   args: string[],
   opts: { input?: string; env?: Record<string, string | undefined> } = {},
-): Promise<RunResult> {
+): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
@@ -95,6 +94,8 @@ export function run(
       live.delete(child);
       resolve({ code, stdout, stderr });
     });
+    // A child that exits without reading its stdin must not crash the harness with EPIPE.
+    child.stdin.once('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
@@ -126,4 +127,21 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`${what} did not become ready.${proc ? `\nOutput:\n${proc.output()}` : ''}`);
+}
+
+/** Processes whose environment holds `entry` (`NAME=value`): [pid, command line]. */
+export function processesWithEnv(entry: string): [number, string][] {
+  const found: [number, string][] = [];
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0');
+      if (!env.includes(entry)) continue;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0').join(' ').trim();
+      found.push([Number(pid), cmd]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
 }

@@ -1,44 +1,33 @@
-// The real registry (`docker-registry`, htpasswd auth) and the real docker CLI logging in to it.
+// The real registry (`docker-registry`) with token auth, as Docker Hub's registry has, and the real
+// docker CLI logging in to it.
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort, run, type Spawned, startProcess, waitFor } from './procs.js';
+import { startTokenService } from './registry-token.js';
 import type { Registry } from './types.js';
 
 export interface RunningRegistry extends Registry {
-  /** Makes `password` the one valid secret of `username` (htpasswd holds one line per user). */
-  setUser(username: string, password: string): Promise<void>;
-  removeUser(username: string): Promise<void>;
+  /** Makes `secret` one more valid secret of `username` (any number per user), for `actions`. */
+  addSecret(username: string, secret: string, actions: string[]): void;
+  /** That one secret stops logging in; the user's other secrets stay valid. */
+  removeSecret(username: string, secret: string): void;
+  /** Bearer tokens the token service issued (for secrets()). */
+  issuedTokens(): string[];
   close(): Promise<void>;
 }
 
-async function bcryptLine(username: string, password: string): Promise<string> {
-  // -n prints the line instead of writing a file; -i reads the password from stdin.
-  const r = await run('htpasswd', ['-niB', '-C', '4', username], { input: password });
-  if (r.code !== 0) throw new Error(`htpasswd failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
+/** Every action on every repository: for the harness's own user and the static KV user. */
+export const ALL_ACTIONS = ['*'];
 
-export async function startRegistry(
-  dir: string,
-  initial: { username: string; password: string },
-): Promise<RunningRegistry> {
+export async function startRegistry(dir: string): Promise<RunningRegistry> {
   await mkdir(join(dir, 'storage'), { recursive: true });
-  const htpasswd = join(dir, 'htpasswd');
-  const lines = new Map<string, string>();
-  // Writes are serialised, and a slower bcrypt never overwrites a newer request for the same user.
-  let writes = Promise.resolve();
-  const latest = new Map<string, number>();
-  let seq = 0;
-  const flush = () =>
-    writeFile(htpasswd, [...lines.values()].map((l) => `${l}\n`).join(''), { mode: 0o600 });
-
-  lines.set(initial.username, await bcryptLine(initial.username, initial.password));
-  await flush();
-
-  const port = await freePort();
+  const [tokens, port] = await Promise.all([startTokenService(dir), freePort()]);
+  const admin = { username: 'vdl-admin', secret: randomBytes(24).toString('base64url') };
+  tokens.addSecret(admin.username, admin.secret, ALL_ACTIONS);
   const host = `127.0.0.1:${port}`;
   const config = join(dir, 'config.yml');
+  const t = tokens.config;
   await writeFile(
     config,
     [
@@ -46,7 +35,7 @@ export async function startRegistry(
       'log: { level: error, accesslog: { disabled: true } }',
       `storage: { filesystem: { rootdirectory: ${join(dir, 'storage')} } }`,
       `http: { addr: "${host}", secret: "${randomBytes(16).toString('hex')}" }`,
-      `auth: { htpasswd: { realm: vdl-test, path: ${htpasswd} } }`,
+      `auth: { token: { realm: "${t.realm}", service: ${t.service}, issuer: ${t.issuer}, rootcertbundle: ${t.rootCertBundle} } }`,
       '',
     ].join('\n'),
   );
@@ -54,11 +43,20 @@ export async function startRegistry(
     PATH: process.env.PATH,
     HOME: dir,
   });
-  await waitFor(
-    `docker-registry on ${host}`,
-    async () => (await fetch(`http://${host}/v2/`)).status === 401,
-    proc,
-  );
+  const stop = async () => {
+    await proc.stop();
+    await tokens.close();
+  };
+  try {
+    await waitFor(
+      `docker-registry on ${host}`,
+      async () => (await fetch(`http://${host}/v2/`)).status === 401,
+      proc,
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 
   return {
     host,
@@ -80,25 +78,11 @@ export async function startRegistry(
         await rm(cfg, { recursive: true, force: true });
       }
     },
-    async setUser(username, password) {
-      const mine = ++seq;
-      latest.set(username, mine);
-      const line = await bcryptLine(username, password);
-      if (latest.get(username) !== mine) return;
-      writes = writes.then(() => {
-        lines.set(username, line);
-        return flush();
-      });
-      await writes;
-    },
-    async removeUser(username) {
-      latest.set(username, ++seq);
-      writes = writes.then(() => {
-        lines.delete(username);
-        return flush();
-      });
-      await writes;
-    },
-    close: () => proc.stop(),
+    admin,
+    authRequests: tokens.requests,
+    addSecret: tokens.addSecret,
+    removeSecret: tokens.removeSecret,
+    issuedTokens: tokens.issued,
+    close: stop,
   };
 }

@@ -133,15 +133,110 @@ export interface EngineStandIn {
 export interface HubStandIn {
   /** Base URL of the Docker Hub API stand-in (what the engine calls `https://hub.docker.com`). */
   url: string;
-  /** Access tokens alive at the Docker Hub stand-in (each one an htpasswd entry). */
+  /** Access tokens alive at the Docker Hub stand-in (each one a live secret at the registry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
 }
 
+/** One request to the registry's token service (no secret is kept). */
+export interface TokenRequest {
+  at: number;
+  /** The Basic-auth user, or '' for an anonymous request. */
+  username: string;
+  /** The `scope` parameters asked for, e.g. `repository:acme/private:pull`. */
+  scopes: string[];
+  /** 200, or 401 for a wrong username or secret. */
+  status: number;
+  /** What the token granted, `repository:<name>:<actions>` (actions empty when refused). */
+  granted: string[];
+  /** Who asked: `docker/<version> ...` from dockerd (`UpstreamClient(Docker-Client/...)` when the
+   * CLI asked the daemon), the CLI's own when it logs in without a daemon, skopeo's, ... */
+  userAgent: string;
+}
+
 export interface Registry {
-  /** host:port, plain HTTP, htpasswd auth (docker treats 127.0.0.1 as an insecure registry). */
+  /**
+   * host:port, plain HTTP (docker treats 127.0.0.1 as an insecure registry), with token auth as
+   * Docker Hub's registry: a token service checks Basic credentials and issues bearer JWTs.
+   */
   host: string;
   /** True when `docker login` with these credentials succeeds (run in a throwaway DOCKER_CONFIG). */
   canLogin(username: string, secret: string): Promise<boolean>;
+  /**
+   * The harness's own registry user, allowed every action (it pushes the private image). Code
+   * under test never gets it; it is in `env.secrets()`.
+   */
+  admin: { username: string; secret: string };
+  /** Every token-service request, in order: who authenticated, for what, and what was granted. */
+  authRequests: TokenRequest[];
+}
+
+/** What a command printed and how it exited. */
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** How a docker CLI reaches the daemon: its unix socket, or its TLS TCP listener. */
+export type DockerVia = 'unix' | 'tcp';
+
+/** What `startDaemon(dir, options)` accepts. */
+export interface DaemonOptions {
+  /** Also listen on tcp://127.0.0.1:<free port> with TLS, as CircleCI's remote Docker. */
+  tcp?: boolean;
+}
+
+/**
+ * A real dockerd (Debian's docker.io, with its own containerd), as root, on its own socket, data
+ * root and exec root under `dir`, in a mount namespace of its own; vfs storage, no iptables, no
+ * bridge. `startDaemon(dir, options)` in ./daemon.ts (the caller removes `dir` after stop()), or
+ * `startEnv({ daemon })`.
+ */
+export interface DockerDaemon {
+  /** `unix://<dir>/docker.sock`. */
+  host: string;
+  /**
+   * Only with `{ tcp: true }`: `tcp://127.0.0.1:<port>`, TLS with client certificates, and the
+   * directory holding `ca.pem`, `cert.pem`, `key.pem` (DOCKER_CERT_PATH).
+   */
+  tcp?: { host: string; certPath: string };
+  /**
+   * DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH over TCP) for a docker CLI to reach this
+   * daemon, and DOCKER_CONFIG when given.
+   */
+  env(dockerConfig?: string, via?: DockerVia): Record<string, string>;
+  /** Runs the docker CLI on PATH against this daemon with that config directory. */
+  docker(
+    args: string[],
+    opts: { dockerConfig: string; input?: string; via?: DockerVia },
+  ): Promise<CommandResult>;
+  /**
+   * `docker pull <image>` with that config directory. A pull by tag always asks the registry, so
+   * it authenticates even when the image is already on the daemon. A failure does not throw:
+   * assert on the result.
+   */
+  pull(image: string, dockerConfig: string, via?: DockerVia): Promise<CommandResult>;
+  /**
+   * Makes a busybox image without network (`docker import` of a rootfs), pushes it as
+   * `<registry>/<repository>:1` with these credentials, removes it locally; returns the reference.
+   * Its default command is `sh`; `sleep`, `cat`, `echo`, `env`, `ls`, `true` are there too.
+   */
+  pushPrivateImage(
+    registry: Registry,
+    creds: { username: string; secret: string },
+    repository?: string,
+  ): Promise<string>;
+  /** `docker swarm init` on 127.0.0.1 with free ports; stop() leaves the swarm first. */
+  initSwarm(): Promise<void>;
+  /** dockerd, its containerd and shims still running: [pid, command line]. */
+  processes(): [number, string][];
+  /** Everything dockerd and its containerd logged so far. */
+  logs(): string;
+  /**
+   * Leaves the swarm if any, stops dockerd by pid (it stops its containers and containerd), then
+   * kills whatever of its containerd and shims is left.
+   */
+  stop(): Promise<void>;
 }
 
 export interface TestEnv {
@@ -157,8 +252,9 @@ export interface TestEnv {
   fixtures: Fixtures;
   /**
    * Every secret the environment issued or saw so far: OIDC tokens minted, Vault client tokens
-   * returned by logins through the stand-in, Docker Hub access tokens, their base64 `user:token`.
-   * Tests scan output for each of them.
+   * returned by logins through the stand-in, the root token, the KV password, Docker Hub access
+   * tokens, the registry admin's secret (each also as base64 `user:secret`), and every registry
+   * bearer token. Tests scan output for each of them.
    */
   secrets(): string[];
   /** Whether a Vault token is still valid (lookup-self against OpenBao). */
@@ -170,8 +266,23 @@ export interface TestEnv {
   stop(): Promise<void>;
 }
 
+/** `startEnv({ daemon })`: the environment, a Docker daemon, and a private image to pull. */
+export interface DaemonEnv extends TestEnv {
+  daemon: DockerDaemon;
+  /**
+   * `<registry>/acme/private:1`, pushed by `registry.admin` and not on the daemon at start; a
+   * pull works only with a credential the registry accepts. Anonymous: `pull access denied`.
+   */
+  privateImage: string;
+}
+
 /** What `startEnv(options)` accepts; every field is optional. */
 export interface StartOptions {
+  /**
+   * Also start a Docker daemon (stopped with the environment; its log is scanned for every
+   * secret at stop) and push `privateImage` (see DaemonEnv).
+   */
+  daemon?: true | DaemonOptions;
   /** Lease TTL in seconds for the engine stand-in's new leases (default 300). */
   leaseTtl?: number;
   /** Also create namespaces `ci` and `ci/team` (see Fixtures.namespaces). */
