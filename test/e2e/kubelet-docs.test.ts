@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { baoApi } from '../harness/approle.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import type { Kubelet, Pod, ProviderExec } from '../harness/kubelet.js';
 import { parseKubeletConfig } from '../harness/kubelet-config.js';
 import {
@@ -19,6 +19,7 @@ import {
   revokeLeases,
   startKubelet,
 } from '../harness/kubelet-provider.js';
+import { kubeletPull } from '../harness/kubelet-pull.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { run } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
@@ -40,7 +41,7 @@ function snippets(): Map<string, string> {
   return found;
 }
 
-let env: TestEnv;
+let env: DaemonEnv;
 let root: string;
 let shims: string;
 let binDir: string;
@@ -50,7 +51,7 @@ const extraSecrets: string[] = [];
 const execs: ProviderExec[] = [];
 
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: true });
   root = join(env.tmpDir, 'node');
   mkdirSync(join(root, 'etc', 'vault-docker-login'), { recursive: true });
   binDir = installProvider(env.tmpDir);
@@ -131,12 +132,18 @@ function installProviderConfig(name: string): void {
   });
 }
 
+/** True when the kubelet's credentials pull `image`: through the daemon for the private image. */
 async function pull(k: Kubelet, image: string, pod?: Pod) {
   const before = k.execs.length;
-  const creds = await k.credentialsFor(image, pod);
-  execs.push(...k.execs.slice(before));
-  const [cred] = creds;
-  return cred ? env.registry.canLogin(cred.username, cred.password) : false;
+  try {
+    if (image === env.privateImage)
+      return (await kubeletPull(k, env.daemon, image, env.tmpDir, pod)).code === 0;
+    // No Docker Hub here: its credential (the engine's token) must log in to the test registry.
+    const [cred] = await k.credentialsFor(image, pod);
+    return cred ? env.registry.canLogin(cred.username, cred.password) : false;
+  } finally {
+    execs.push(...k.execs.slice(before));
+  }
 }
 
 describe('node identity, as documented', () => {
@@ -146,12 +153,9 @@ describe('node identity, as documented', () => {
     extraSecrets.push(readFileSync(join(etc, 'secret-id'), 'utf8').trim());
     installProviderConfig('provider-node');
     const k = startKubelet(env, binDir, onThisNode(parse(block('kubelet-node'))));
-    expect(
-      await pull(
-        k,
-        'registry.example.com/app:1'.replace('registry.example.com', env.registry.host),
-      ),
-    ).toBe(true);
+    // The private image, as the docs' registry names it on this node.
+    expect(onThisNode('registry.example.com/acme/private:1')).toBe(env.privateImage);
+    expect(await pull(k, env.privateImage)).toBe(true);
     // Docker Hub's credential (the engine's token, which the test registry accepts in its place).
     expect(await pull(k, 'nginx')).toBe(true);
     expect(k.execs.map((e) => e.code)).toEqual([0, 0]);
@@ -168,7 +172,7 @@ describe('workload identity, as documented', () => {
     name,
     serviceAccount: { namespace: s.namespace, name: s.name, annotations: s.annotations },
   });
-  const privateImage = () => onThisNode('registry.example.com/team-a/app');
+  const privateImage = () => onThisNode('registry.example.com/acme/private:1');
 
   async function workloadKubelet() {
     installProviderConfig('provider-workload');

@@ -1,14 +1,14 @@
 // The kubelet credential provider (dist/kubelet-provider) with the node's own Vault identity: a
 // Vault Agent token file, AppRole (plain and response-wrapped), a JWT file. Run by the kubelet
-// emulation against the real OpenBao, engine stand-in and registry: the answer is accepted by the
-// kubelet, keyed so its keyring applies it to the image, cached no longer than the lease and the
+// emulation against the real OpenBao, engine stand-in, registry and Docker daemon: the answer is
+// accepted by the kubelet, pulls the private image, is keyed so the keyring applies it to the image, cached no longer than the lease and the
 // token that holds it; failures are one line on stderr naming the fix; nothing secret is printed.
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { baoApi, makeAppRole, makeToken } from '../harness/approle.js';
 import { parseGoDuration } from '../harness/go-duration.js';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { keyringLookup } from '../harness/keyring.js';
 import { type Kubelet, normalizedName, type ProviderExec } from '../harness/kubelet.js';
 import {
@@ -20,10 +20,11 @@ import {
   startKubelet,
   writeProviderConfig,
 } from '../harness/kubelet-provider.js';
+import { kubeletPull } from '../harness/kubelet-pull.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { expectNothingAlive } from './expect-clean.js';
 
-let env: TestEnv;
+let env: DaemonEnv;
 let dir: string;
 let binDir: string;
 let n = 0;
@@ -32,7 +33,7 @@ const execs: (Pick<ProviderExec, 'stdout' | 'stderr'> | Awaited<ReturnType<typeo
   [];
 
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: true });
   dir = join(env.tmpDir, 'kubelet');
   mkdirSync(dir, { recursive: true });
   binDir = installProvider(dir);
@@ -129,8 +130,11 @@ describe('node identity', () => {
       '/v1/auth/token/lookup-self',
       `/v1/dockerhub/token/${env.fixtures.account}/read`,
     ]);
-    // Another image on the registry: the kubelet's cache answers, the provider does not run.
-    expect((await pull(k, `${env.registry.host}/private/other`)).ran).toHaveLength(0);
+    // Another image on the registry, the private one, pulled through the daemon: the kubelet's
+    // cache answers, the provider does not run again.
+    const pulled = await kubeletPull(k, env.daemon, env.privateImage, dir);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(k.execs).toHaveLength(1);
     expect(env.engine.liveLeases()).toHaveLength(1);
     // The token holds the lease: never revoked by the provider.
     expect(await env.vaultTokenAlive(token)).toBe(true);

@@ -1,11 +1,12 @@
 // The kubelet credential provider with workload identity (KEP-4412): the kubelet hands the pod's
 // service account token to the provider, which logs in to Vault's JWT auth as the role the
 // service account names (annotation) or the configured one. Each Vault role is bound to one
-// service account (bound_subject), so a service account gets only what its own role allows.
+// service account (bound_subject), so a service account gets only what its own role allows. The
+// credentials pull the private image through the real Docker daemon.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEnv, type TestEnv } from '../harness/index.js';
+import { type DaemonEnv, startEnv } from '../harness/index.js';
 import type { Kubelet, Pod, ProviderExec } from '../harness/kubelet.js';
 import {
   installProvider,
@@ -15,20 +16,22 @@ import {
   startKubelet,
   writeProviderConfig,
 } from '../harness/kubelet-provider.js';
+import { kubeletPull } from '../harness/kubelet-pull.js';
 import { KUBE_MOUNT, kubernetesAuth } from '../harness/kubernetes-auth.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { expectNothingAlive } from './expect-clean.js';
+import { CREDENTIAL_REFUSED, PULL_DENIED } from './expect-pull.js';
 
 const ROLE = 'vault-docker-login.io/role';
 
-let env: TestEnv;
+let env: DaemonEnv;
 let dir: string;
 let binDir: string;
 let configFile: string;
 const execs: ProviderExec[] = [];
 
 beforeAll(async () => {
-  env = await startEnv();
+  env = await startEnv({ daemon: true });
   dir = join(env.tmpDir, 'kubelet');
   mkdirSync(dir, { recursive: true });
   binDir = installProvider(dir);
@@ -112,28 +115,37 @@ async function pull(k: Kubelet, image: string, p?: Pod) {
   return { creds, ran };
 }
 
+/** A real pull of the private image through the daemon, with what the kubelet's providers gave. */
+async function pullPrivate(k: Kubelet, p: Pod) {
+  const before = k.execs.length;
+  const result = await kubeletPull(k, env.daemon, env.privateImage, env.tmpDir, p);
+  const ran = k.execs.slice(before);
+  execs.push(...ran);
+  return { result, ran };
+}
+
 const requestOf = (e: ProviderExec) => JSON.parse(e.request) as Record<string, unknown>;
 
 describe('service account tokens', () => {
-  it("a service account logs in as its role and gets a credential the registry accepts; another's cached one never reaches a role that may not lease it", async () => {
+  it('a service account logs in as its role and pulls the private image; a role that may not lease it is refused, never handed the cached credential', async () => {
     const k = workloadKubelet();
-    const a = await pull(k, `${env.registry.host}/team-a/app`, pod('team-a', 'puller'));
+    const a = await pullPrivate(k, pod('team-a', 'puller'));
+    expect(a.result.code, a.result.stderr).toBe(0);
     expect(a.ran[0]).toMatchObject({ code: 0, stderr: '' });
     expect(a.ran[0]?.rejected).toBeUndefined();
     // The kubelet sent the token for the audience; no annotation, so the role is auth.role.
     expect(requestOf(a.ran[0] as ProviderExec)).toEqual({
       kind: 'CredentialProviderRequest',
       apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
-      image: `${env.registry.host}/team-a/app`,
+      image: env.privateImage.replace(/:1$/, ''),
       serviceAccountToken: expect.stringMatching(/^eyJ/),
     });
-    const [cred] = a.creds;
-    expect(await env.registry.canLogin(cred?.username ?? '', cred?.password ?? '')).toBe(true);
 
     // team-b's role may lease only another account: refused, although team-a's answer is cached
-    // for this very registry.
-    const b = await pull(k, `${env.registry.host}/team-a/app`, pod('team-b', 'builder', 'pull-b'));
-    expect(b.creds).toEqual([]);
+    // for this very registry; the pull goes anonymous and is denied.
+    const b = await pullPrivate(k, pod('team-b', 'builder', 'pull-b'));
+    expect(b.result).toMatchObject({ code: 1, credentials: 0 });
+    expect(b.result.stderr).toMatch(PULL_DENIED);
     expect(b.ran).toHaveLength(1);
     expect(requestOf(b.ran[0] as ProviderExec).serviceAccountAnnotations).toEqual({
       [ROLE]: 'pull-b',
@@ -142,16 +154,19 @@ describe('service account tokens', () => {
     expect(b.ran[0]?.stderr).toMatch(
       new RegExp(`Vault denied writing dockerhub/token/${env.fixtures.account}/read \\(403`),
     );
+
+    // Once the lease ends, the credential the kubelet still caches is refused by the registry.
+    await revokeLeases(env);
+    const later = await pullPrivate(k, pod('team-a', 'puller'));
+    expect(later.ran).toHaveLength(0);
+    expect(later.result.stderr).toMatch(CREDENTIAL_REFUSED);
   });
 
   it("a service account cannot log in as another's role: bound_subject refuses it", async () => {
     const k = workloadKubelet();
-    const { creds, ran } = await pull(
-      k,
-      `${env.registry.host}/app`,
-      pod('team-b', 'builder', 'pull-a'),
-    );
-    expect(creds).toEqual([]);
+    const { result, ran } = await pullPrivate(k, pod('team-b', 'builder', 'pull-a'));
+    expect(result).toMatchObject({ code: 1, credentials: 0 });
+    expect(result.stderr).toMatch(PULL_DENIED);
     expect(ran[0]?.code).toBe(1);
     expect(ran[0]?.stderr).toMatch(
       /Vault refused the JWT login as role "pull-a" on auth\/kubernetes: .*sub.* sub="system:serviceaccount:team-b:builder".*annotation vault-docker-login\.io\/role/,
@@ -163,14 +178,14 @@ describe('service account tokens', () => {
     const k = workloadKubelet();
     const t0 = Date.now();
     for (let i = 0; i < 10; i++) {
-      const a = await pull(k, `${env.registry.host}/team-a/app-${i}`, pod('team-a', 'puller'));
-      const c = await pull(
-        k,
-        `${env.registry.host}/team-c/svc-${i}`,
-        pod('team-c', 'deployer', 'pull-c'),
-      );
-      expect(a.creds).toHaveLength(1);
-      expect(c.creds).toHaveLength(1);
+      // A new pod of each service account pulls the private image through the daemon.
+      const a = await pullPrivate(k, pod('team-a', 'puller'));
+      const c = await pullPrivate(k, pod('team-c', 'deployer', 'pull-c'));
+      expect(a.result.code, a.result.stderr).toBe(0);
+      expect(c.result.code, c.result.stderr).toBe(0);
+      // Other images of the registry come from the same cached answers.
+      const other = await pull(k, `${env.registry.host}/team-a/app-${i}`, pod('team-a', 'puller'));
+      expect(other.creds).toHaveLength(1);
     }
     const seen = env.engine.requests.filter((r) => r.at >= t0).map((r) => r.path);
     expect(k.execs).toHaveLength(2);
