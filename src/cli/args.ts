@@ -27,12 +27,14 @@ const LOGIN = {
 } as const;
 
 export type Flags = Record<string, string | boolean | undefined>;
-export type Command = { name: 'login' | 'logout' | 'help'; flags: Flags };
+/** `usage`: no command at all, answered with the help text and exit code 2. */
+export type Command = { name: 'login' | 'logout' | 'help' | 'version' | 'usage'; flags: Flags };
 
 export function parseCommand(argv: string[]): Command {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help')
-    return { name: 'help', flags: {} };
+  if (name === undefined) return { name: 'usage', flags: {} };
+  if (name === '--help' || name === '-h' || name === 'help') return { name: 'help', flags: {} };
+  if (name === '--version' || name === 'version') return { name: 'version', flags: {} };
   if (name !== 'login' && name !== 'logout')
     throw new UsageError(`Unknown command "${name}"; expected login or logout.`);
   try {
@@ -58,8 +60,9 @@ Commands:
   login    Get a Vault token, a credential per registry, and run docker login.
   logout   docker logout, revoke the leases and the Vault token of a login.
 
-Run "vault-docker-login <command> --help" for its flags.
-Exit codes: 0 success, 1 failure (identity, Vault, docker), 2 usage error (bad flag or value).
+Run "vault-docker-login <command> --help" for its flags, "vault-docker-login --version" for
+the version. Exit codes: 0 success, 1 failure (identity, Vault, docker), 2 usage error (no
+command, bad flag or value).
 `,
   login: `Usage: vault-docker-login login --role ROLE (--account NAME | --secret-path PATH | --registries LIST) [flags]
 
@@ -70,7 +73,8 @@ VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TOKEN; proxies via
   --auth-namespace NS       namespace of the JWT auth method (default --namespace)
   --auth-mount PATH         JWT auth mount (default jwt)
   --role ROLE               JWT role to log in with (not needed with VAULT_TOKEN)
-  --audience AUD            audience to request for the identity token
+  --audience AUD            audience to request for the identity token (github, circleci and
+                            buildkite mint one; GitLab's is set in the job's id_tokens)
   --ca-cert FILE            CA bundle for Vault's TLS (default $VAULT_CACERT)
   --client-cert FILE        client certificate for mTLS (default $VAULT_CLIENT_CERT)
   --client-key FILE         client key for mTLS (default $VAULT_CLIENT_KEY)
@@ -113,14 +117,17 @@ obtained is revoked again), 2 usage error.
 `,
   logout: `Usage: vault-docker-login logout [--session NAME | --state-file FILE]
 
-docker logout of every registry of that login, revoke its leases and its Vault token (a token
-from VAULT_TOKEN is not revoked; set VAULT_TOKEN again so its leases can be), then delete the
-state file. Run it in an always-run step (GitLab after_script, a Jenkins post { always }).
+docker logout of every registry of that login, then revoke its leases and its Vault token. A
+token from VAULT_TOKEN is the user's: it is not revoked, and the leases are revoked with the
+VAULT_TOKEN of logout's own environment. The state file is deleted once Vault has confirmed
+every revocation (or the leases have ended on their own); until then it stays, and running
+logout again retries. Run it in an always-run step (GitLab after_script, a Jenkins post
+{ always }).
 
   --session NAME            the login's session name (default "default")
   --state-file FILE         the login's state file, when it was given one
 
-Exit codes: 0 cleaned up (or nothing to clean up), 1 something could not be revoked (it expires
-on its own; the message says when), 2 usage error.
+Exit codes: 0 cleaned up (or nothing to clean up), 1 something could not be revoked (the state
+stays for a retry; the message says when the lease ends on its own), 2 usage error.
 `,
 };

@@ -50,6 +50,21 @@ export function detectIdentity(o: IdentityOptions, env: NodeJS.ProcessEnv): Iden
   );
 }
 
+/** Identities whose token is not minted here: an audience flag would be silently ignored. */
+export function refuseAudience(name: IdentityName, o: IdentityOptions): void {
+  const why: Partial<Record<IdentityName, string>> = {
+    gitlab: `GitLab sets the token's audience in the job (id_tokens.${o.gitlabTokenVar}.aud)`,
+    'jwt-file': `the token in ${o.jwtFile ?? 'the --jwt-file file'} carries the audience it was minted for`,
+    'jwt-env': `the token in $${o.jwtEnv ?? 'the --jwt-env variable'} carries the audience it was minted for`,
+    'vault-token': 'there is no JWT login with VAULT_TOKEN',
+  };
+  const reason = why[name];
+  if (reason)
+    throw new UsageError(
+      `--audience has no effect with the ${name} identity: ${reason}. Remove --audience.`,
+    );
+}
+
 export function identityProvider(
   name: Exclude<IdentityName, 'vault-token'>,
   o: IdentityOptions,

@@ -8,9 +8,16 @@ import type { Logger } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
 import { type CleanupConfig, cleanup, loginAll, type SessionDeps } from '../core/session.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
-import { detectIdentity, type IdentityOptions, identityProvider } from './identity.js';
-import { fileStore, memoryStore, readState, removeState, stateLocation } from './state.js';
+import {
+  detectIdentity,
+  type IdentityOptions,
+  identityProvider,
+  refuseAudience,
+} from './identity.js';
+import { fileStore, readState, removeState, stateLocation } from './state.js';
 import { UsageError } from './usage.js';
+import { packageVersion } from './version.js';
+import { inFlags } from './wording.js';
 
 export interface Io {
   out(text: string): void;
@@ -22,10 +29,10 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 function stderrLogger(io: Io): Logger & { warnings: number } {
   const log = {
     warnings: 0,
-    info: (m: string) => io.err(`${m}\n`),
+    info: (m: string) => io.err(`${inFlags(m)}\n`),
     warn: (m: string) => {
       log.warnings++;
-      io.err(`warning: ${m}\n`);
+      io.err(`warning: ${inFlags(m)}\n`);
     },
     // Details only the Action's debug log shows; the CLI stays quiet about them.
     debug: () => {},
@@ -74,6 +81,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
     gitlabTokenVar: str(flags['gitlab-token-var']) ?? 'VAULT_ID_TOKEN',
   };
   const identity = detectIdentity(idOpts, env);
+  if (str(flags.audience)) refuseAudience(identity, idOpts);
   const raw: RawInputs = {};
   for (const f of INPUT_FLAGS) raw[f] = str(flags[f]);
   if (flags['tls-skip-verify']) raw['tls-skip-verify'] = 'true';
@@ -155,7 +163,9 @@ async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<num
     return EXIT.ok;
   }
   const logger = stderrLogger(io);
-  const state = memoryStore(file.state);
+  // Progress is written back, so a retry redoes only what Vault did not confirm.
+  const { state: saved, ...base } = file;
+  const state = fileStore(at, base, saved);
   await cleanup(file.config, {
     masker: { mask: () => {} },
     logger,
@@ -164,15 +174,28 @@ async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<num
     clock: systemClock,
     borrowedToken: file.state.borrowed ? env.VAULT_TOKEN : undefined,
   });
-  // A token Vault did not confirm revoked keeps the state, so running logout again retries.
+  // What Vault did not confirm revoked keeps the state, so running logout again retries.
   if (state.load().done || !file.config.revoke) removeState(at.path);
-  else io.err(`The state stays in ${at.path}: run logout again to retry.\n`);
+  else {
+    const again = `vault-docker-login logout${flags.session ? ` --session ${flags.session}` : ''}`;
+    io.err(
+      `The login state stays in ${at.path}: run "${again}" again${file.state.borrowed ? ' with a VAULT_TOKEN that may revoke the leases' : ''} to retry. Once the leases have ended on their own, logout removes it.\n`,
+    );
+  }
   return logger.warnings ? EXIT.failure : EXIT.ok;
 }
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   try {
     const cmd = parseCommand(argv);
+    if (cmd.name === 'usage') {
+      io.err(HELP.help);
+      return EXIT.usage;
+    }
+    if (cmd.name === 'version') {
+      io.out(`${packageVersion()}\n`);
+      return EXIT.ok;
+    }
     if (cmd.name === 'help' || cmd.flags.help) {
       io.out(HELP[cmd.name]);
       return EXIT.ok;
@@ -181,7 +204,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       ? await login(cmd.flags, env, io)
       : await logout(cmd.flags, env, io);
   } catch (err) {
-    io.err(`error: ${describe(err)}\n`);
+    io.err(`error: ${inFlags(describe(err))}\n`);
     if (err instanceof UsageError) io.err('Run "vault-docker-login --help" for usage.\n');
     return err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failure;
   }

@@ -1,18 +1,9 @@
 // The session state between `login` and `logout`: a 0600 JSON file in a 0700 directory owned by
 // this user (under XDG_RUNTIME_DIR, else TMPDIR), one file per --session name.
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VdlError } from '../core/errors.js';
+import { privateDir, privateDirPath, writePrivateFile } from '../core/private-dir.js';
 import type { CleanupConfig, SessionState, StateStore } from '../core/session.js';
 import { UsageError } from './usage.js';
 
@@ -23,22 +14,6 @@ export interface StateFile {
   /** DOCKER_CONFIG at login, so logout edits the same config.json. */
   dockerConfig?: string;
   state: SessionState;
-}
-
-const uid = () => process.getuid?.() ?? 0;
-
-/** A private directory: created 0700, refused when it is a symlink or someone else's. */
-function privateDir(dir: string): string {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = lstatSync(dir);
-  if (!st.isDirectory() || st.uid !== uid())
-    throw new VdlError(
-      'config',
-      `State directory ${dir} is not a directory owned by this user; not trusting it.`,
-      'Pass --state-file with a path in a directory of your own.',
-    );
-  if ((st.mode & 0o777) !== 0o700) chmodSync(dir, 0o700);
-  return dir;
 }
 
 /** Where the state lives; `ownDir` when it is our default directory (checked and kept 0700). */
@@ -57,8 +32,7 @@ export function stateLocation(
     throw new UsageError(
       `--session must be a name of letters, digits, ".", "_" and "-"; got "${session}".`,
     );
-  const base = env.XDG_RUNTIME_DIR || env.TMPDIR || tmpdir();
-  return { path: join(base, `vault-docker-login-${uid()}`, `${session}.json`), ownDir: true };
+  return { path: join(privateDirPath(env), `${session}.json`), ownDir: true };
 }
 
 export function readState(path: string): StateFile | undefined {
@@ -75,12 +49,9 @@ export function readState(path: string): StateFile | undefined {
 /** Written whole each time, to a 0600 temporary file renamed over the old one. */
 function writeState({ path, ownDir }: StateLocation, file: StateFile): void {
   const dir = dirname(path);
-  if (ownDir) privateDir(dir);
+  if (ownDir) privateDir(dir, 'Pass --state-file with a path in a directory of your own.');
   else mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  rmSync(tmp, { force: true });
-  writeFileSync(tmp, `${JSON.stringify(file)}\n`, { mode: 0o600, flag: 'wx' });
-  renameSync(tmp, path);
+  writePrivateFile(path, `${JSON.stringify(file)}\n`);
 }
 
 export function removeState(path: string): void {
@@ -88,24 +59,17 @@ export function removeState(path: string): void {
 }
 
 /** A StateStore that persists every change, so a crash half-way still leaves what logout needs. */
-export function fileStore(at: StateLocation, base: Omit<StateFile, 'state'>): StateStore {
-  let current: SessionState = {};
-  return {
-    load: () => current,
-    save(patch) {
-      current = { ...current, ...patch };
-      writeState(at, { ...base, state: current });
-    },
-  };
-}
-
-/** The store logout uses: the saved state, changes kept in memory (the file is removed after). */
-export function memoryStore(initial: SessionState): StateStore {
+export function fileStore(
+  at: StateLocation,
+  base: Omit<StateFile, 'state'>,
+  initial: SessionState = {},
+): StateStore {
   let current = initial;
   return {
     load: () => current,
     save(patch) {
       current = { ...current, ...patch };
+      writeState(at, { ...base, state: current });
     },
   };
 }

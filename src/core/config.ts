@@ -173,7 +173,7 @@ function label(value: string): string {
 }
 
 /** Registry host[:port][/path] or Docker Hub; never a URL with credentials. */
-function registry(value: string | undefined, input = 'registry'): string {
+export function registry(value: string | undefined, input = 'registry'): string {
   if (!value) return DOCKER_HUB;
   const host = value.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   if (!/^[A-Za-z0-9.-]+(:\d+)?(\/[A-Za-z0-9._-]+)*$/.test(host)) {
@@ -203,7 +203,7 @@ export const SINGLE_REGISTRY_INPUTS = [
   'password-field',
 ] as const;
 
-function fieldName(input: string, value: string | undefined): string | undefined {
+export function fieldName(input: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[A-Za-z0-9_-]+$/.test(value))
     throw new ConfigError(
@@ -229,7 +229,7 @@ function jsonObject(input: string, value: string): Record<string, unknown> {
  * The source of one registry's credential. The Docker Hub engine issues tokens only on write
  * (with a label); anything else is read unless told, as the orb does.
  */
-function source(
+export function source(
   names: { path: string; method: string; body: string },
   path: string,
   method: string | undefined,
@@ -255,13 +255,19 @@ function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): 
   const account = get('account');
   if (account) segment('account', account);
   const secretPath = get('secret-path');
+  if (secretPath) pathLike('secret-path', secretPath);
+  if (account && secretPath)
+    throw new ConfigError(
+      'secret-path',
+      'replaces the account input, which is set too: give the account (the Docker Hub engine path) or the secret path, not both.',
+    );
   let path: string;
-  if (secretPath) path = pathLike('secret-path', secretPath);
+  if (secretPath) path = secretPath;
   else if (account) path = `${engineMount}/token/${account}/${scope}`;
   else
     throw new ConfigError(
       'account',
-      'is required (the Docker Hub user configured on the engine), or set secret-path or registries.',
+      'is required (the Docker Hub user configured on the engine), or set the secret-path input or the registries input.',
     );
   const names = { path: 'secret-path', method: 'secret-method', body: 'secret-body' };
   return {

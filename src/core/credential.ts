@@ -19,14 +19,14 @@ export interface FieldMap {
 
 export const SECRET_FIELDS = ['token', 'password', 'secret', 'access_token'] as const;
 
-interface VaultSecret {
+export interface VaultSecret {
   lease_id?: string;
   lease_duration?: number;
   data?: Record<string, unknown>;
 }
 
 /** `data`, or KV v2's `data.data` (told by its `metadata` sibling). */
-function fieldsOf(answer: VaultSecret): { at: string; fields: Record<string, unknown> } {
+export function fieldsOf(answer: VaultSecret): { at: string; fields: Record<string, unknown> } {
   const data = answer.data ?? {};
   const inner = data.data;
   if (inner && typeof inner === 'object' && !Array.isArray(inner) && 'metadata' in data)
@@ -66,11 +66,11 @@ export function toCredential(
     throw map.password
       ? fail(
           `no non-empty text field "${map.password}" (password-field)`,
-          'Set password-field to the field holding the secret.',
+          'Set the password-field input to the field holding the secret.',
         )
       : fail(
           `no ${SECRET_FIELDS.join(', ')} field`,
-          'Set password-field to the field holding the secret.',
+          'Set the password-field input to the field holding the secret.',
         );
   }
   const usernameName = map.username ?? 'username';
@@ -78,7 +78,7 @@ export function toCredential(
   if (username === undefined) {
     throw fail(
       `no non-empty text field "${usernameName}" for the username`,
-      'Set username-field to the field holding the user name.',
+      'Set the username-field input to the field holding the user name.',
     );
   }
   const leaseDuration = secret.lease_duration ?? 0;

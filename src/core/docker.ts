@@ -9,6 +9,22 @@ function server(registry: string): string[] {
   return registry === DOCKER_HUB ? [] : [registry];
 }
 
+/** The registry's /v2/ never answered: nothing was said about the credential. */
+const UNREACHABLE =
+  /dial tcp|no such host|connection refused|connection reset|i\/o timeout|network is unreachable|TLS handshake timeout|Client\.Timeout|context deadline exceeded|HTTP response to HTTPS client/;
+
+/**
+ * docker's own account of a failed login, each line once: it logs every endpoint it tried at
+ * level=info and then prints the last error again.
+ */
+function dockerSays(out: string): string {
+  const lines = out
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^time="[^"]*" level=(info|debug)/.test(l));
+  return [...new Set(lines)].join('\n');
+}
+
 export async function dockerLogin(
   exec: Exec,
   registry: string,
@@ -32,9 +48,16 @@ export async function dockerLogin(
     );
   }
   if (res.code !== 0) {
+    const said = dockerSays(`${res.stderr}\n${res.stdout}`);
+    if (UNREACHABLE.test(said))
+      throw new VdlError(
+        'docker',
+        `Could not reach the registry ${registry} to log in as "${username}": ${said}`,
+        'Check the registry input (host[:port]) and that this machine reaches it: DNS, proxy, firewall, and http or https as the registry serves.',
+      );
     throw new VdlError(
       'docker',
-      `The registry ${registry} refused the login for "${username}": ${res.stderr.trim() || res.stdout.trim()}`,
+      `The registry ${registry} refused the login for "${username}": ${said}`,
       'Check that the registry input names the registry this credential is for, and that the account may log in there.',
     );
   }

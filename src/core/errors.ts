@@ -27,7 +27,10 @@ export class VdlError extends Error {
   }
 }
 
-/** A bad input: names the input and the accepted form. */
+/**
+ * A bad input: names the input and the accepted form. Messages and hints name inputs as
+ * `Input "x":` or "the x input"; an entry point with other names (the CLI's flags) rewrites them.
+ */
 export class ConfigError extends VdlError {
   constructor(
     readonly input: string,

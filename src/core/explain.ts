@@ -1,5 +1,5 @@
 // Turns Vault refusals into errors that say what to fix.
-import type { Config } from './config.js';
+import type { Config, Source } from './config.js';
 import { VaultHttpError } from './errors.js';
 import { decodeClaims, shownClaims } from './hints.js';
 
@@ -20,7 +20,7 @@ function where(
 const UNAVAILABLE = new Set([412, 429, 502, 503, 504]);
 
 /** After retries ran out: say it was Vault's state, and which inputs bound the retrying. */
-function unavailable(
+export function unavailable(
   err: VaultHttpError,
   cfg: Pick<Config, 'retries' | 'timeoutMs'>,
 ): VaultHttpError | undefined {
@@ -31,46 +31,78 @@ function unavailable(
     err.errors,
     'vault',
     `Vault is unavailable (sealed, rate-limited or a standby behind): the step gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
-      "Raise the retries or timeout input if this is passing, or check Vault's health.",
+      "Raise the retries input or the timeout input if this is passing, or check Vault's health.",
     `Vault kept answering ${err.status} on ${err.path}: ${err.errors.join('; ') || '(no details)'}`,
   );
 }
 
-export function explainLogin(err: unknown, cfg: Config, jwt: string): unknown {
+/** The identity token's expiry, when its `exp` claim lies in the past. */
+function expiredAt(jwt: string, now: number): Date | undefined {
+  const exp = decodeClaims(jwt).exp;
+  return typeof exp === 'number' && exp * 1000 < now ? new Date(exp * 1000) : undefined;
+}
+
+/**
+ * `audienceHint` says where the identity's audience is set (a job setting, an input); it comes
+ * from the identity provider.
+ */
+export function explainLogin(
+  err: unknown,
+  cfg: Config,
+  jwt: string,
+  audienceHint?: string,
+): unknown {
   if (!(err instanceof VaultHttpError)) return err;
   const down = unavailable(err, cfg);
   if (down) return down;
   const text = err.errors.join('; ');
   const mount = cfg.authMount;
   const at = where(cfg, cfg.authNamespace);
-  const claims = shownClaims(jwt);
   const fail = (message: string, hint: string) =>
     new VaultHttpError(err.status, err.path, err.errors, 'vault-login', hint, message);
   if (/role .* could not be found/i.test(text)) {
     return fail(
       `Vault login failed: role "${cfg.role}" does not exist on auth mount "${mount}" at ${at}.`,
-      `Fix the role input, or create the role: vault write auth/${mount}/role/${cfg.role} role_type=jwt ...`,
+      `Fix the role input, or create role "${cfg.role}" on auth/${mount}.`,
+    );
+  }
+  if (err.status === 403) {
+    // Vault answers a login at a path where no auth method is enabled with a bare 403.
+    const path = new URL(cfg.url).pathname.replace(/\/+$/, '');
+    return fail(
+      `Vault login failed: ${at} refused auth/${mount}/login (403 permission denied).`,
+      path.endsWith('/v1')
+        ? `The Vault address ends in /v1, so the login went to ${path}/v1/auth/${mount}/login: set the url input to the address without /v1.`
+        : `No JWT auth method answers at auth/${mount}: set the auth-mount input to the path where it is enabled (the default is jwt; "vault auth list" shows the paths)${cfg.authNamespace ? ' and the auth-namespace input to its namespace' : ''}. ` +
+            'An address ending in /v1 gives the same 403: the url input must not include /v1.',
+    );
+  }
+  const expired = expiredAt(jwt, Date.now());
+  if (expired || /expired/i.test(text)) {
+    return fail(
+      `Vault login failed: the identity token expired${expired ? ` at ${expired.toISOString()} (${Math.round((Date.now() - expired.getTime()) / 1000)} s ago)` : ''}: ${text}`,
+      'Identity tokens are short-lived: obtain a fresh one right before logging in.',
     );
   }
   if (/audience|\baud\b/i.test(text)) {
     const aud = JSON.stringify(decodeClaims(jwt).aud);
     return fail(
       `Vault login failed: the identity token's audience does not match role "${cfg.role}": ${text}`,
-      `Token aud: ${aud}; audience input: ${cfg.audience ? `"${cfg.audience}"` : '(not set: the CI default)'}.\n` +
-        `Set the audience input to one of the role's bound_audiences, or add ${aud} to them.`,
+      `Token aud: ${aud}. ${audienceHint ?? 'The audience comes from the audience input.'}\n` +
+        `Make it one of the role's bound_audiences, or add ${aud} to them (vault read auth/${mount}/role/${cfg.role}).`,
     );
   }
-  if (/bound|claim/i.test(text) || /expired|not valid yet|signature|verif/i.test(text)) {
+  if (/bound|claim/i.test(text) || /not valid yet|signature|verif/i.test(text)) {
     return fail(
       `Vault login failed for role "${cfg.role}": ${text}`,
-      `The identity token carries these claims (no secrets):\n${claims}\n` +
+      `The identity token carries these claims (no secrets):\n${shownClaims(jwt)}\n` +
         `Compare them with the role's bound_claims / bound_subject (vault read auth/${mount}/role/${cfg.role}).`,
     );
   }
   if (err.status === 404 || /no handler|unsupported path/i.test(text)) {
     return fail(
       `Vault login failed: no JWT auth method at auth/${mount} on ${at}.`,
-      'Set auth-mount to the path where the JWT auth method is enabled (and auth-namespace if it lives in another namespace).',
+      'Set the auth-mount input to the path where the JWT auth method is enabled (and the auth-namespace input if it lives in another namespace).',
     );
   }
   return fail(
@@ -79,49 +111,119 @@ export function explainLogin(err: unknown, cfg: Config, jwt: string): unknown {
   );
 }
 
+const ENGINE_PATH = /^(.+?)\/token\/([^/]+)\/([^/]+)$/;
+
+/** For a denied engine path: which part differs from what the policies grant. */
+function engineDenial(path: string, grants: string[]): string | undefined {
+  const m = ENGINE_PATH.exec(path);
+  if (!m) return undefined;
+  const [, mount, account] = m;
+  const granted = grants
+    .map((g) => /^(.+?)\/token\/([^/]+)/.exec(g))
+    .filter((g): g is RegExpExecArray => g !== null)
+    .map(([, gm = '', ga = '']) => ({ mount: gm, account: ga }));
+  if (granted.length === 0) return undefined;
+  const mine = granted.filter((g) => g.mount === mount);
+  if (mine.length === 0) {
+    const mounts = [...new Set(granted.map((g) => `${g.mount}/`))].join(', ');
+    return `They grant nothing under ${mount}/ but do under ${mounts}: if the Docker Hub engine is mounted there, set the engine-mount input to it.`;
+  }
+  if (!mine.some((g) => g.account === account || g.account === '*')) {
+    const accounts = [...new Set(mine.map((g) => `"${g.account}"`))].join(', ');
+    return `They grant account(s) ${accounts} on ${mount}/, not "${account}": check the account input.`;
+  }
+  return `They grant account "${account}" only for other scopes: use one of those (the scope input), or extend the policy.`;
+}
+
+/** For a denied KV v2 style read: the /data/ segment policies and paths need. */
+function kvDenial(path: string, grants: string[] | undefined): string | undefined {
+  if (ENGINE_PATH.test(path)) return undefined;
+  const data = /^(.+?)\/data\/(.+)$/.exec(path);
+  if (!data) {
+    const [mount, ...rest] = path.split('/');
+    return `If ${mount}/ is a KV v2 mount, the path needs /data/ after the mount: ${mount}/data/${rest.join('/')} (in the secret path and in the policy).`;
+  }
+  const cliPath = `${data[1]}/${data[2]}`;
+  return grants?.includes(cliPath)
+    ? `The policy names ${cliPath}, the path "vault kv get" shows, but a KV v2 read needs the API path with /data/.`
+    : 'A KV v2 policy names the API path, with /data/ after the mount (not the path "vault kv get" shows).';
+}
+
+/**
+ * Paths the token's policies grant `need` on, from sys/internal/ui/resultant-acl (the default
+ * policy allows reading it); globs end in "*". Undefined when the answer is not readable.
+ */
+export function grantedPaths(acl: unknown, need: string): string[] | undefined {
+  const data = (acl as { data?: Record<string, unknown> } | undefined)?.data;
+  if (!data || typeof data !== 'object') return undefined;
+  const pick = (paths: unknown, glob: boolean) =>
+    Object.entries((paths ?? {}) as Record<string, { capabilities?: string[] }>)
+      .filter(
+        ([p, v]) => v?.capabilities?.includes(need) && !/^(sys|auth|cubbyhole|identity)\//.test(p),
+      )
+      .map(([p]) => (glob ? `${p}*` : p));
+  return [...pick(data.exact_paths, false), ...pick(data.glob_paths, true)];
+}
+
+/** Engine errors that repeat on every attempt, so they are never retried. */
+export const DETERMINISTIC_ENGINE_ERROR =
+  /unable to finde? configuration for|requested scope .* is not permitted|invalid slice provided/;
+
 export function explainIssue(
   err: unknown,
-  cfg: Pick<Config, 'namespace' | 'retries' | 'timeoutMs' | 'source'>,
+  cfg: Pick<Config, 'namespace' | 'retries' | 'timeoutMs'> & { source: Source },
+  grants?: string[],
 ): unknown {
   if (!(err instanceof VaultHttpError)) return err;
   const down = unavailable(err, cfg);
   if (down) return down;
   const path = cfg.source.path;
+  const read = cfg.source.method === 'read';
   const text = err.errors.join('; ');
+  const engineError = (message: string, hint?: string) =>
+    new VaultHttpError(err.status, err.path, err.errors, 'engine', hint, message);
   if (err.status === 403) {
-    const read = cfg.source.method === 'read';
+    const need = read ? 'read' : 'create';
+    const stanza = `  path "${path}" {\n    capabilities = ${read ? '["read"]' : '["create", "update"]'}\n  }`;
+    const why = [
+      grants?.length ? `The token's policies allow ${need} on: ${grants.join(', ')}.` : '',
+      (grants && engineDenial(path, grants)) ?? '',
+      read ? (kvDenial(path, grants) ?? '') : '',
+      `The role's policy must allow ${read ? 'reading it' : 'creating tokens there'}:\n${stanza}`,
+    ];
     return new VaultHttpError(
       err.status,
       err.path,
       err.errors,
       'vault-permission',
-      read
-        ? `The role's policy must allow reading it:\n  path "${path}" {\n    capabilities = ["read"]\n  }`
-        : `The role's policy must allow creating tokens there:\n  path "${path}" {\n    capabilities = ["create", "update"]\n  }`,
+      why.filter(Boolean).join('\n'),
       `Vault denied ${read ? 'reading' : 'writing'} ${path}${cfg.namespace ? ` in namespace "${cfg.namespace}"` : ''} (403 permission denied).`,
     );
   }
   if (err.status === 404 || err.status === 405 || /no handler|unsupported/i.test(text)) {
-    return new VaultHttpError(
-      err.status,
-      err.path,
-      err.errors,
-      'engine',
-      'Check engine-mount and account; older engine releases use token/<user>/<namespace>: set secret-path for them.',
+    if (read)
+      return engineError(
+        `Nothing to read at ${path} (HTTP ${err.status})${text ? `: ${text}` : ''}.`,
+        kvDenial(path, undefined) ?? 'Check the secret-path input and the namespace input.',
+      );
+    return engineError(
       `Nothing at ${path} accepts a write (HTTP ${err.status}): ${text || '(no details)'}`,
+      `No secrets engine serves this path: check the engine-mount input (where the Docker Hub engine is mounted) and the account input. Older engine releases use token/<user>/<namespace>: set the secret-path input for them.`,
     );
   }
   const reason = unwrapMultierror(text);
-  return new VaultHttpError(
-    err.status,
-    err.path,
-    err.errors,
-    'engine',
-    /scope/i.test(reason)
-      ? `Use a scope the engine allows for this account, or widen the account's allowed scopes on the engine.`
-      : /not (found|configured)|unknown|no config|find(e)? configuration/i.test(reason)
-        ? `Check the account input: it must name a config at ${path.split('/token/')[0]}/config/<account>.`
-        : undefined,
-    `The secrets engine refused ${path}: ${reason}`,
-  );
+  const mount = path.split('/token/')[0];
+  const account = /unable to finde? configuration for "([^"]*)"/.exec(reason)?.[1];
+  if (account !== undefined)
+    return engineError(
+      `The Docker Hub engine at ${mount}/ has no account "${account}" (nothing at ${mount}/config/${account}).`,
+      `Check the account input, or configure the account on the engine:\n  printf '%s' "$DOCKERHUB_PASSWORD" | vault write ${mount}/config/${account} password=- Scope=read`,
+    );
+  const scope = /requested scope "([^"]*)" is not permitted for user "([^"]*)"/.exec(reason);
+  if (scope)
+    return engineError(
+      `The Docker Hub engine at ${mount}/ does not allow scope "${scope[1]}" for account "${scope[2]}".`,
+      `Use a scope the account's config allows (the scope input; "vault read ${mount}/config/${scope[2]}" lists them), or write its config again with the scope added (Scope=read,write,...; the password is needed again).`,
+    );
+  return engineError(`The secrets engine refused ${path}: ${reason}`);
 }

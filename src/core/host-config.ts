@@ -13,8 +13,7 @@ import {
 import { ConfigError } from './errors.js';
 import { parseRegistries } from './load-config.js';
 
-export const CONFIG_ENV = 'VAULT_DOCKER_LOGIN_CONFIG';
-export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/config.yml';
+export { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './host-config-path.js';
 
 export type AuthSettings =
   | { method: 'token' }

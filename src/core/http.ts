@@ -60,13 +60,13 @@ function tlsHint(u: URL, code: string, dispatcher: Dispatcher): string | undefin
   if (UNTRUSTED.test(code))
     return (
       `The certificate of ${u.host} is not trusted: set the ca-certificate input (PEM or base64) ` +
-      'or VAULT_CACERT to the CA that signed it. tls-skip-verify is the insecure last resort.'
+      'or VAULT_CACERT to the CA that signed it. The tls-skip-verify input is the insecure last resort.'
     );
   // A server that requires a client certificate closes the connection after the handshake.
   if (!presentsClientCert.get(dispatcher) && /SOCKET|ECONNRESET|CERTIFICATE_REQUIRED/.test(code))
     return (
-      'If Vault requires a client certificate (mTLS), set the client-certificate and client-key ' +
-      'inputs (PEM or base64) or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY.'
+      'If Vault requires a client certificate (mTLS), set the client-certificate input and the ' +
+      'client-key input (PEM or base64) or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY.'
     );
   return undefined;
 }
@@ -115,6 +115,12 @@ export async function httpJson(
     if (signal.aborted) throw new HttpTimeoutError(`${u.origin}${u.pathname}`, opts.timeoutMs);
     const proxy = proxyFor(u, process.env);
     const code = describeNetworkError(err);
+    // A TLS handshake answered in plain HTTP: OpenSSL's text would only confuse; retrying cannot help.
+    if (u.protocol === 'https:' && /WRONG_VERSION_NUMBER|wrong version number/.test(code))
+      throw new VdlError(
+        'tls',
+        `${u.origin} answers plain HTTP, not HTTPS: use http://${u.host} as the Vault address, or enable TLS on Vault's listener.`,
+      );
     const hints = [
       tlsHint(u, code, dispatcher),
       proxy && `Check the proxy in ${proxy.from}, or list ${u.hostname} in NO_PROXY.`,

@@ -3,6 +3,8 @@
 export interface IdentityProvider {
   /** Fetches the CI's OIDC token; may retry until `deadline` (epoch ms). */
   getToken(audience: string | undefined, deadline: number): Promise<string>;
+  /** Where this identity's audience is set, for a login the role refuses over its audience. */
+  audienceHint?: string;
 }
 
 export interface Masker {

@@ -2,6 +2,8 @@
 // Docker Hub is `docker.io`; every other registry is its lower-cased host[:port].
 
 export const DOCKER_HUB = 'docker.io';
+/** The key `docker login` writes for Docker Hub in config.json's `auths`. */
+export const DOCKER_HUB_AUTH_KEY = 'https://index.docker.io/v1/';
 
 const HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 

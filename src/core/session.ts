@@ -17,6 +17,8 @@ export interface LoginRecord {
   leaseDuration?: number;
   expiresAt?: string;
   loggedIn?: boolean;
+  /** Vault confirmed the lease revoked (a borrowed token revokes each lease itself). */
+  revoked?: boolean;
 }
 
 /**
@@ -132,7 +134,7 @@ async function vaultToken(cfg: Config, deps: SessionDeps, vault: VaultClient): P
     try {
       return await vault.jwtLogin(cfg.authMount, cfg.role, jwt, cfg.authNamespace);
     } catch (err) {
-      throw explainLogin(err, cfg, jwt);
+      throw explainLogin(err, cfg, jwt, identity.audienceHint);
     }
   });
   masker.mask(auth.value.token);
@@ -186,7 +188,7 @@ export async function loginAll(cfg: Config, deps: SessionDeps): Promise<LoginRes
   const { logger } = deps;
   if (cfg.tls.skipVerify) {
     logger.warn(
-      'tls-skip-verify is on: the Vault server certificate is NOT verified. Anyone in the path can read the token. Use ca-certificate instead.',
+      'The tls-skip-verify input is on: the Vault server certificate is NOT verified. Anyone in the path can read the token. Use the ca-certificate input instead.',
     );
   }
   const vault = vaultClient(cfg, deps);
@@ -196,9 +198,8 @@ export async function loginAll(cfg: Config, deps: SessionDeps): Promise<LoginRes
     for (const [i, entry] of cfg.entries.entries())
       results.push(await loginEntry(cfg, entry, i, token, deps, vault));
   } catch (err) {
-    logger.warn(
-      `Login failed after Vault issued a token; revoking now: ${describe(err).split('\n')[0]}`,
-    );
+    // The reason follows as the error itself: said once.
+    logger.warn('Login failed after Vault issued a token; revoking what it issued.');
     await cleanup(cfg, deps, vault);
     throw err;
   }
@@ -237,39 +238,52 @@ export async function cleanup(
     ? `; it expires on its own at ${first.expiresAt} (TTL ${first.leaseDuration} s)`
     : '';
   if (cfg.logout) {
-    for (const r of records.filter((x) => x.loggedIn)) {
+    for (const [i, r] of records.entries()) {
+      if (!r.loggedIn) continue;
       const registry = r.registry ?? cfg.registry;
       try {
         await dockerLogout(deps.exec, registry);
+        saveRecord(deps.state, i, { loggedIn: false });
         logger.info(`docker logout from ${registry}.`);
       } catch (err) {
         logger.warn(`${describe(err)}`);
       }
     }
   }
-  const leases = records.map((r) => r.leaseId).filter((l): l is string => Boolean(l));
-  // A token Vault did not confirm revoked keeps the session open for a later cleanup (post after main).
-  let tokenLeft = false;
+  const now = deps.clock.now();
+  // A lease past its end is gone on its own; a revoked one is recorded so a retry skips it.
+  const ended = (r: LoginRecord) => Boolean(r.expiresAt && Date.parse(r.expiresAt) <= now);
+  for (const r of records.filter((x) => x.leaseId && !x.revoked && ended(x)))
+    logger.info(`Lease ${r.leaseId} ended on its own at ${r.expiresAt}.`);
+  const open = [...records.entries()].filter(([, r]) => r.leaseId && !r.revoked && !ended(r));
+  const leases = open.map(([, r]) => r.leaseId as string);
+  // What Vault did not confirm revoked keeps the session open for a later cleanup (post after
+  // main, logout run again).
+  let left = false;
   if (cfg.revoke && token) {
     const vault = client ?? vaultClient(cfg, deps);
-    for (const leaseId of leases) {
+    for (const [i, r] of open) {
+      const leaseId = r.leaseId as string;
       try {
-        const r = await vault.revokeLease(leaseId, token, cfg.namespace);
-        if (r === 'revoked') {
+        const answer = await vault.revokeLease(leaseId, token, cfg.namespace);
+        if (answer === 'revoked') {
+          saveRecord(deps.state, i, { revoked: true });
           logger.info(`Lease ${leaseId} revoked.`);
           continue;
         }
-        if (s.borrowed)
+        if (s.borrowed) {
+          left = true;
           logger.warn(
             `Your Vault token may not revoke lease ${leaseId} (sys/leases/revoke not granted)${ends}.`,
           );
-        else
+        } else
           logger.debug(
             'sys/leases/revoke not granted by the policy; revoke-self covers the lease.',
           );
         // The same policy refuses the rest as well.
         break;
       } catch (err) {
+        left ||= s.borrowed === true;
         logger.warn(`Could not revoke lease ${leaseId}: ${describe(err)}${ends}`);
       }
     }
@@ -283,10 +297,11 @@ export async function cleanup(
         );
       } catch (err) {
         logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
-        tokenLeft = true;
+        left = true;
       }
     }
   } else if (cfg.revoke && s.borrowed && leases.length) {
+    left = true;
     logger.warn(`VAULT_TOKEN is not set: cannot revoke ${leases.join(', ')}${ends}.`);
   } else if (leases.length) {
     logger.info(
@@ -294,5 +309,5 @@ export async function cleanup(
     );
   }
   // With revoke off the token lives on, so a later cleanup may still revoke it.
-  if (cfg.revoke && !tokenLeft) deps.state.save({ done: true });
+  if (cfg.revoke && !left) deps.state.save({ done: true });
 }

@@ -1,8 +1,9 @@
 // The few Vault calls we make, each retried under one deadline; errors keep Vault's own texts.
 import type { Dispatcher } from 'undici';
 import { VaultHttpError } from './errors.js';
+import { DETERMINISTIC_ENGINE_ERROR } from './explain.js';
 import { httpJson, judgeHttp } from './http.js';
-import { type Clock, systemClock, withRetry } from './retry.js';
+import { type Clock, systemClock, type Verdict, withRetry } from './retry.js';
 
 export interface VaultAuth {
   token: string;
@@ -38,6 +39,13 @@ export interface WrapInfo {
   creationPath: string;
   creationTime: string;
   creationTtl: number;
+}
+
+/** Retry what Vault's own client retries, except engine errors that every attempt repeats. */
+function judge(err: unknown): Verdict {
+  if (err instanceof VaultHttpError && DETERMINISTIC_ENGINE_ERROR.test(err.errors.join('; ')))
+    return { retry: false };
+  return judgeHttp(err);
 }
 
 function errorsOf(body: unknown): string[] {
@@ -85,7 +93,7 @@ export class VaultClient {
         err.retryAfter = Array.isArray(ra) ? ra[0] : ra;
         throw err;
       },
-      judgeHttp,
+      judge,
       { retries: c.retries ?? this.opts.retries, deadline, clock },
       (_err, wait, n) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n),
     );

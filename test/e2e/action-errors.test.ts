@@ -52,8 +52,9 @@ describe('action errors', () => {
 
   it('shows the token aud and the audience input on an audience mismatch', async () => {
     const msg = failure(await runAction({ env, inputs: inputs({ audience: 'someone-else' }) }));
-    expect(msg).toContain('Token aud: "someone-else"');
-    expect(msg).toContain('audience input: "someone-else"');
+    expect(msg).toContain(
+      'Token aud: "someone-else". The runner mints the token for the audience input (without it, for https://github.com/<owner>).',
+    );
     expect(msg).toContain('bound_audiences');
   });
 
@@ -75,11 +76,70 @@ describe('action errors', () => {
     expect(await env.vaultTokenAlive(vaultToken(run))).toBe(false);
   });
 
-  it("unwraps the engine's multierror: scope not permitted", async () => {
+  it("explains the engine's scope-not-permitted error, without retrying it", async () => {
     const account = env.fixtures.accountNoAdmin;
-    const msg = failure(await runAction({ env, inputs: inputs({ account, scope: 'admin' }) }));
-    expect(msg).toContain(`requested scope "admin" is not permitted for user "${account}"`);
+    const path = `/v1/dockerhub/token/${account}/admin`;
+    const asked = () => env.engine.requests.filter((q) => q.path === path).length;
+    const before = asked();
+    const run = await runAction({ env, inputs: inputs({ account, scope: 'admin' }) });
+    const msg = failure(run);
+    expect(msg).toContain(
+      `The Docker Hub engine at dockerhub/ does not allow scope "admin" for account "${account}".`,
+    );
+    expect(msg).toContain('the scope input');
     expect(msg).not.toContain('error occurred');
+    expect(asked() - before).toBe(1);
+    expect(run.main.output).not.toContain('Retrying');
+  });
+
+  it('tells an account the policies do not grant apart from a missing policy', async () => {
+    const msg = failure(await runAction({ env, inputs: inputs({ account: 'nobody' }) }));
+    expect(msg).toContain('Vault denied writing dockerhub/token/nobody/read');
+    expect(msg).toContain(
+      `They grant account(s) "${env.fixtures.account}", "${env.fixtures.accountNoAdmin}" on dockerhub/, not "nobody": check the account input.`,
+    );
+  });
+
+  it('a 403 at the login names the auth mount, or the /v1 the address ends in', async () => {
+    const mount = failure(await runAction({ env, inputs: inputs({ 'auth-mount': 'nope' }) }));
+    expect(mount).toContain('refused auth/nope/login (403 permission denied)');
+    expect(mount).toContain(
+      'No JWT auth method answers at auth/nope: set the auth-mount input to the path where it is enabled (the default is jwt;',
+    );
+    const v1 = failure(await runAction({ env, inputs: inputs({ url: `${env.vaultAddr}/v1` }) }));
+    expect(v1).toContain(
+      'The Vault address ends in /v1, so the login went to /v1/v1/auth/github/login: set the url input to the address without /v1.',
+    );
+  });
+
+  it('https:// against a plain-HTTP Vault is one sentence and is not retried', async () => {
+    const https = env.vaultAddr.replace(/^http:/, 'https:');
+    const run = await runAction({ env, inputs: inputs({ url: https }) });
+    const host = new URL(https).host;
+    expect(failure(run)).toBe(
+      `${https} answers plain HTTP, not HTTPS: use http://${host} as the Vault address, or enable TLS on Vault's listener.`,
+    );
+    expect(run.main.output).not.toMatch(/Retrying|SSL routines/);
+  });
+
+  it('a 403 on a KV v2 read names the /data/ path', async () => {
+    const kv = `${env.fixtures.kvMount}/${env.fixtures.kvPath}`;
+    const msg = failure(
+      await runAction({ env, inputs: inputs({ account: '', 'secret-path': kv }) }),
+    );
+    expect(msg).toContain(
+      `If ${env.fixtures.kvMount}/ is a KV v2 mount, the path needs /data/ after the mount: ${env.fixtures.kvMount}/data/${env.fixtures.kvPath}`,
+    );
+  });
+
+  it('a registry that cannot be reached is "could not reach", with docker\'s lines once', async () => {
+    const run = await runAction({ env, inputs: inputs({ registry: '127.0.0.1:1' }) });
+    const msg = failure(run);
+    expect(msg).toContain(
+      `Could not reach the registry 127.0.0.1:1 to log in as "${env.fixtures.account}"`,
+    );
+    expect(msg).not.toContain('refused the login');
+    expect(run.main.output.match(/connect: connection refused/g)).toHaveLength(1);
   });
 
   it('when the registry refuses the login, says so and revokes the lease before failing', async () => {

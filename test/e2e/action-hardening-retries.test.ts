@@ -101,7 +101,7 @@ describe('main retries, then recovers', () => {
 describe('final answers are not retried', () => {
   it.each<[Step, number, RegExp]>([
     ['login', 400, /Vault login failed \(HTTP 400\) at auth\/github/],
-    ['login', 403, /Vault login failed \(HTTP 403\)/],
+    ['login', 403, /refused auth\/github\/login \(403 permission denied\)/],
     ['login', 404, /no JWT auth method at auth\/github/],
     ['login', 501, /Vault login failed \(HTTP 501\)/],
     ['lease', 400, /The secrets engine refused dockerhub\/token\/\S+\/read/],
@@ -144,7 +144,7 @@ describe('retries are bounded', () => {
       /^Vault kept answering 503 on dockerhub\/token\/\S+: Vault is sealed/,
     );
     expect(job.error).toContain(`after at most ${n} retries within 20 s`);
-    expect(job.error).toContain('Raise the retries or timeout input');
+    expect(job.error).toContain('Raise the retries input or the timeout input');
     expect(await env.vaultTokenAlive(job.vaultToken)).toBe(false);
   });
 

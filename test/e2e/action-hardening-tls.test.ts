@@ -114,7 +114,7 @@ describe('action over TLS with mTLS', () => {
       /^Cannot reach https:\/\/127\.0\.0\.1:\d+\/v1\/auth\/github\/login: /,
     );
     expect(job.error).toContain(
-      'If Vault requires a client certificate (mTLS), set the client-certificate and client-key inputs',
+      'If Vault requires a client certificate (mTLS), set the client-certificate input and the client-key input',
     );
     expect(job.error).toContain('VAULT_CLIENT_CERT and VAULT_CLIENT_KEY');
   });
@@ -139,7 +139,7 @@ describe('action over TLS with mTLS', () => {
     const warnings = job.warnings();
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     expect(warnings[0]).toContain('the Vault server certificate is NOT verified');
-    expect(warnings[0]).toContain('Use ca-certificate instead');
+    expect(warnings[0]).toContain('Use the ca-certificate input instead');
   });
 
   it('sends the https Vault calls through HTTPS_PROXY (CONNECT), the http issuer direct', async () => {

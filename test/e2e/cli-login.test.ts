@@ -12,7 +12,9 @@ import { expectNoLeaks } from '../harness/leak.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { expectLoginThroughDaemon, expectPullRefused, expectPullWorks } from './expect-pull.js';
 
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'dist', 'cli', 'index.js');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 
 let env: DaemonEnv;
 let recorder: ArgvRecorder;
@@ -319,11 +321,25 @@ describe('cli: identity providers', () => {
     expect(o2.stderr).toContain(`may not revoke lease ${lease2}`);
     expect(o2.stderr).toContain('expires on its own at');
     expect(auths(j2.docker)[env.registry.host]).toBeUndefined();
-    await fetch(`${env.vaultAddr}/v1/sys/leases/revoke`, {
-      method: 'PUT',
-      headers: { 'X-Vault-Token': env.rootToken },
-      body: JSON.stringify({ lease_id: lease2 }),
-    });
+    // Vault did not confirm the revoke: the state stays, so logout can be run again.
+    const state2 = join(j2.state, 'default.json');
+    expect(o2.stderr).toContain(`The login state stays in ${state2}`);
+    expect(existsSync(state2)).toBe(true);
+    // Without VAULT_TOKEN it still cannot revoke: it says so and keeps the state, never
+    // "Nothing to clean up" while the lease lives.
+    const o3 = await cli(['logout'], {}, j2);
+    expect(o3.code).toBe(1);
+    expect(o3.stderr).toContain(`VAULT_TOKEN is not set: cannot revoke ${lease2}`);
+    expect(o3.stderr).not.toContain('Nothing to clean up');
+    expect(o3.stderr).not.toContain('docker logout');
+    expect(existsSync(state2)).toBe(true);
+    expect(env.engine.liveLeases()).toContain(lease2);
+    // With a token that may revoke it, logout finishes and removes the state.
+    const o4 = await cli(['logout'], { VAULT_TOKEN: env.rootToken }, j2);
+    expect(o4.code, o4.stderr).toBe(0);
+    expect(o4.stderr).toContain(`Lease ${lease2} revoked.`);
+    expect(existsSync(state2)).toBe(false);
+    expect(env.engine.liveLeases()).not.toContain(lease2);
   });
 });
 
@@ -398,11 +414,22 @@ describe('cli: generic sources, sessions, help and exit codes', () => {
   });
 
   it('prints help for every command (exit 0) and exits 2 on usage errors', async () => {
-    for (const args of [['--help'], ['login', '--help'], ['logout', '-h'], []]) {
+    for (const args of [['--help'], ['login', '--help'], ['logout', '-h']]) {
       const r = await cli(args, {});
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Usage: vault-docker-login /);
     }
+    // No command at all: the usage, on stderr, and the usage exit code.
+    const bare = await cli([], {});
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/^Usage: vault-docker-login <command>/);
+    const version = await cli(['--version'], {});
+    expect(version.code).toBe(0);
+    expect(version.stdout).toBe(`${pkg.version}\n`);
+    const logoutHelp = await cli(['logout', '--help'], {});
+    expect(logoutHelp.stdout).toContain(
+      'The state file is deleted once Vault has confirmed\nevery revocation (or the leases have ended on their own); until then it stays, and running\nlogout again retries.',
+    );
     const login = await cli(['login', '--help'], {});
     for (const flag of [
       '--secret-path',
@@ -421,7 +448,42 @@ describe('cli: generic sources, sessions, help and exit codes', () => {
       [
         ['login', '--role', 'r', '--account', 'a', '--scope', 'all', '--jwt-env', 'X'],
         {},
-        'Input "scope"',
+        'error: --scope must be one of read, write, admin, public_read; got "all".',
+      ],
+      [
+        ['login', '--account', 'a', '--jwt-env', 'X'],
+        {},
+        'error: --role is required: the Vault JWT role to log in with.',
+      ],
+      [
+        [
+          'login',
+          '--role',
+          'r',
+          '--account',
+          'a',
+          '--secret-path',
+          'secret/data/x',
+          '--jwt-env',
+          'X',
+        ],
+        {},
+        'error: --secret-path replaces --account, which is set too: give the account (the Docker Hub engine path) or the secret path, not both.',
+      ],
+      [
+        ['login', '--role', 'r', '--account', 'a', '--audience', 'x'],
+        { GITLAB_CI: 'true' },
+        "error: --audience has no effect with the gitlab identity: GitLab sets the token's audience in the job (id_tokens.VAULT_ID_TOKEN.aud). Remove --audience.",
+      ],
+      [
+        ['login', '--role', 'r', '--account', 'a', '--audience', 'x', '--jwt-file', '/x'],
+        {},
+        'error: --audience has no effect with the jwt-file identity: the token in /x carries the audience it was minted for. Remove --audience.',
+      ],
+      [
+        ['login', '--role', 'r', '--account', 'a', '--audience', 'x', '--jwt-env', 'X'],
+        {},
+        'error: --audience has no effect with the jwt-env identity: the token in $X carries the audience it was minted for. Remove --audience.',
       ],
       [
         [
@@ -436,7 +498,7 @@ describe('cli: generic sources, sessions, help and exit codes', () => {
           'X',
         ],
         {},
-        'Input "secret-method": must be read or write',
+        'error: --secret-method must be read or write',
       ],
       [['logout', '--session', '../x'], {}, '--session must be a name'],
     ];
@@ -444,6 +506,8 @@ describe('cli: generic sources, sessions, help and exit codes', () => {
       const r = await cli(args, extra);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain(message);
+      // The CLI speaks of flags, never of the Action's inputs.
+      expect(r.stderr).not.toMatch(/\binputs?\b/i);
     }
   });
 
@@ -472,5 +536,185 @@ describe('cli: generic sources, sessions, help and exit codes', () => {
     expect(denied.stderr).toContain('Vault denied writing');
     expect(denied.stderr).toContain('Vault token revoked');
     expect(existsSync(join(j.state, 'default.json'))).toBe(false);
+  });
+});
+
+describe('cli: messages that name the fix', () => {
+  const gh = (extra: string[] = []) => [
+    'login',
+    '--auth-mount',
+    env.fixtures.githubMount,
+    '--role',
+    env.fixtures.github.role,
+    '--jwt-env',
+    'T',
+    '--registry',
+    env.registry.host,
+    ...extra,
+  ];
+  const token = () => ({ T: env.issuer.githubToken() });
+  const tokenPath = (account: string, scope = 'read') =>
+    `/v1/${env.fixtures.engineMount}/token/${account}/${scope}`;
+  const asked = (path: string) => env.engine.requests.filter((q) => q.path === path).length;
+
+  it('an expired identity token says it expired, and when', async () => {
+    const r = await cli(gh(['--account', env.fixtures.account]), {
+      T: env.issuer.githubToken({ expiresIn: -600 }),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /error: Vault login failed: the identity token expired at \d{4}-\d\d-\d\dT\S+Z \(\d+ s ago\)/,
+    );
+    expect(r.stderr).toContain('obtain a fresh one right before logging in');
+  });
+
+  it('an audience the role does not bind says where GitLab sets it', async () => {
+    const r = await cli(
+      [
+        'login',
+        '--auth-mount',
+        env.fixtures.gitlabMount,
+        '--role',
+        env.fixtures.gitlab.role,
+        '--account',
+        env.fixtures.account,
+      ],
+      { GITLAB_CI: 'true', VAULT_ID_TOKEN: env.issuer.gitlabToken({ claims: { aud: 'other' } }) },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'Token aud: "other". GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.',
+    );
+  });
+
+  it('a 403 at the login names --auth-mount (default jwt), or the /v1 the address ends in', async () => {
+    const mount = await cli(
+      ['login', '--role', 'r', '--jwt-env', 'T', '--account', env.fixtures.account],
+      token(),
+    );
+    expect(mount.code).toBe(1);
+    expect(mount.stderr).toContain(
+      `error: Vault login failed: ${env.vaultAddr} refused auth/jwt/login (403 permission denied).`,
+    );
+    expect(mount.stderr).toContain(
+      'No JWT auth method answers at auth/jwt: set --auth-mount to the path where it is enabled (the default is jwt; "vault auth list" shows the paths). An address ending in /v1 gives the same 403: --url must not include /v1.',
+    );
+    const v1 = await cli(gh(['--account', env.fixtures.account]), {
+      ...token(),
+      VAULT_ADDR: `${env.vaultAddr}/v1`,
+    });
+    expect(v1.stderr).toContain(
+      'The Vault address ends in /v1, so the login went to /v1/v1/auth/github/login: set --url to the address without /v1.',
+    );
+  });
+
+  it('https:// against a plain-HTTP Vault: one sentence, no OpenSSL text, no retries', async () => {
+    const https = env.vaultAddr.replace(/^http:/, 'https:');
+    const r = await cli(gh(['--account', env.fixtures.account]), {
+      ...token(),
+      VAULT_ADDR: https,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `Identity: jwt-env.\nIdentity token obtained (${/obtained \((\d+) ms\)/.exec(r.stderr)?.[1]} ms).\n` +
+        `error: ${https} answers plain HTTP, not HTTPS: use http://${new URL(https).host} as the Vault address, or enable TLS on Vault's listener.\n`,
+    );
+  });
+
+  it('a registry that cannot be reached is "could not reach", with docker\'s lines once', async () => {
+    const args = gh(['--account', env.fixtures.account]);
+    args[args.indexOf('--registry') + 1] = '127.0.0.1:1';
+    const r = await cli(args, token());
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `error: Could not reach the registry 127.0.0.1:1 to log in as "${env.fixtures.account}": `,
+    );
+    expect(r.stderr).toContain('Check --registry (host[:port])');
+    expect(r.stderr).not.toContain('refused the login');
+    expect(r.stderr.match(/connect: connection refused/g)).toHaveLength(1);
+    expect(r.stderr).not.toContain('level=info');
+  });
+
+  it('a 403 on a KV v2 read names the secret/data/... path', async () => {
+    const kv = `${env.fixtures.kvMount}/${env.fixtures.kvPath}`;
+    const noData = await cli(gh(['--secret-path', kv]), token());
+    expect(noData.code).toBe(1);
+    expect(noData.stderr).toContain(`error: Vault denied reading ${kv} (403 permission denied).`);
+    expect(noData.stderr).toContain(
+      `If ${env.fixtures.kvMount}/ is a KV v2 mount, the path needs /data/ after the mount: ${env.fixtures.kvMount}/data/${env.fixtures.kvPath} (in the secret path and in the policy).`,
+    );
+    const other = await cli(gh(['--secret-path', 'secret/data/ci/other']), token());
+    expect(other.stderr).toContain(
+      'A KV v2 policy names the API path, with /data/ after the mount (not the path "vault kv get" shows).',
+    );
+    expect(other.stderr).toContain('path "secret/data/ci/other" {');
+  });
+
+  it('an account or engine mount the policies do not grant is told apart from a missing policy', async () => {
+    const account = await cli(gh(['--account', 'nobody']), token());
+    expect(account.code).toBe(1);
+    expect(account.stderr).toContain(
+      `They grant account(s) "${env.fixtures.account}", "${env.fixtures.accountNoAdmin}" on dockerhub/, not "nobody": check --account.`,
+    );
+    const mount = await cli(
+      gh(['--account', env.fixtures.account, '--engine-mount', 'hub']),
+      token(),
+    );
+    expect(mount.stderr).toContain(
+      'They grant nothing under hub/ but do under dockerhub/: if the Docker Hub engine is mounted there, set --engine-mount to it.',
+    );
+  });
+
+  it("the engine's own refusals (unknown account, scope) are explained and asked once", async () => {
+    // A token whose policy reaches every account, so the engine itself answers.
+    const root = { VAULT_TOKEN: env.rootToken };
+    const before = asked(tokenPath('nobody'));
+    const unknown = await cli(
+      ['login', '--account', 'nobody', '--registry', env.registry.host],
+      root,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain(
+      'error: The Docker Hub engine at dockerhub/ has no account "nobody" (nothing at dockerhub/config/nobody).',
+    );
+    expect(unknown.stderr).toContain('Check --account, or configure the account on the engine:');
+    expect(asked(tokenPath('nobody')) - before).toBe(1);
+    expect(unknown.stderr).not.toContain('Retrying');
+
+    const scopePath = tokenPath(env.fixtures.accountNoAdmin, 'admin');
+    const first = asked(scopePath);
+    const scope = await cli(
+      [
+        'login',
+        '--account',
+        env.fixtures.accountNoAdmin,
+        '--scope',
+        'admin',
+        '--registry',
+        env.registry.host,
+      ],
+      root,
+    );
+    expect(scope.stderr).toContain(
+      `error: The Docker Hub engine at dockerhub/ does not allow scope "admin" for account "${env.fixtures.accountNoAdmin}".`,
+    );
+    expect(asked(scopePath) - first).toBe(1);
+
+    const noMount = await cli(
+      [
+        'login',
+        '--account',
+        env.fixtures.account,
+        '--engine-mount',
+        'hub',
+        '--registry',
+        env.registry.host,
+      ],
+      root,
+    );
+    expect(noMount.stderr).toContain(
+      'Nothing at hub/token/acmebot/read accepts a write (HTTP 404)',
+    );
+    expect(noMount.stderr).toContain('No secrets engine serves this path: check --engine-mount');
   });
 });

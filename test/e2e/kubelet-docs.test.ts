@@ -2,15 +2,18 @@
 // against OpenBao, its provider configuration files are the provider's, and its kubelet
 // configurations and ServiceAccount are what the kubelet emulation runs, on a node whose /etc and
 // /var/lib are directories of this test. Only the values that differ from one place to another are
-// swapped: the Vault address, the registry host, the cluster's issuer (ISSUER, as the docs say).
-import { createPublicKey, type JsonWebKey } from 'node:crypto';
+// swapped: the Vault address, the registry host, the Docker Hub account, the cluster's issuer
+// (ISSUER, as the docs say). The shared snippet runner (docs-snippets.test.ts) runs the same
+// snippets verbatim; this file logs in and pulls with what they create.
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { baoApi } from '../harness/approle.js';
+import { docBlock } from '../harness/doc-blocks.js';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
+import { issuerPublicKeyPem } from '../harness/issuer-key.js';
 import type { Kubelet, Pod, ProviderExec } from '../harness/kubelet.js';
 import { parseKubeletConfig } from '../harness/kubelet-config.js';
 import {
@@ -32,20 +35,10 @@ const DOC = join(
   'kubelet-provider.md',
 );
 
-/** The blocks marked `<!-- test: name -->` in the page. */
-function snippets(): Map<string, string> {
-  const text = readFileSync(DOC, 'utf8');
-  const found = new Map<string, string>();
-  for (const m of text.matchAll(/<!-- test: ([\w-]+) -->\n```\w+\n([\s\S]*?)\n```/g))
-    found.set(m[1] as string, m[2] as string);
-  return found;
-}
-
 let env: DaemonEnv;
 let root: string;
 let shims: string;
 let binDir: string;
-let blocks: Map<string, string>;
 let printed = '';
 const extraSecrets: string[] = [];
 const execs: ProviderExec[] = [];
@@ -60,7 +53,6 @@ beforeAll(async () => {
   // The docs say `vault`; OpenBao's CLI takes the same commands.
   writeFileSync(join(shims, 'vault'), '#!/bin/sh\nexec bao "$@"\n');
   chmodSync(join(shims, 'vault'), 0o755);
-  blocks = snippets();
   // The KV secret the docs name, holding the registry's static credential.
   const fx = env.fixtures;
   const kv = await baoApi(env, 'GET', `${fx.kvMount}/data/${fx.kvPath}`);
@@ -78,11 +70,8 @@ afterAll(async () => {
   await env.stop();
 });
 
-function block(name: string): string {
-  const b = blocks.get(name);
-  if (!b) throw new Error(`docs/kubelet-provider.md has no block marked "test: ${name}"`);
-  return b;
-}
+/** A block of the page, verbatim. */
+const block = (name: string) => docBlock(DOC, name);
 
 /** This node's paths and this environment's addresses in place of the documented ones. */
 function onThisNode<T>(doc: T): T {
@@ -90,7 +79,8 @@ function onThisNode<T>(doc: T): T {
     s
       .replaceAll('/etc/vault-docker-login/', `${root}/etc/vault-docker-login/`)
       .replaceAll('https://vault.example.com', env.vaultAddr)
-      .replaceAll('registry.example.com', env.registry.host);
+      .replaceAll('registry.example.com', env.registry.host)
+      .replaceAll('myorg-bot', env.fixtures.account);
   const walk = (v: unknown): unknown =>
     typeof v === 'string'
       ? swap(v)
@@ -106,7 +96,15 @@ function onThisNode<T>(doc: T): T {
 async function sh(name: string, cwd: string, vars: Record<string, string> = {}) {
   const r = await run(
     'bash',
-    ['--norc', '--noprofile', '-euo', 'pipefail', '-c', `cd "$0" && ${block(name)}`, cwd],
+    [
+      '--norc',
+      '--noprofile',
+      '-euo',
+      'pipefail',
+      '-c',
+      `cd "$0" && ${onThisNode(block(name))}`,
+      cwd,
+    ],
     {
       env: {
         PATH: `${shims}:${process.env.PATH}`,
@@ -149,9 +147,9 @@ async function pull(k: Kubelet, image: string, pod?: Pod) {
 describe('node identity, as documented', () => {
   it('AppRole with a wrapped secret_id: the documented kubelet and provider configs pull from both registries', async () => {
     const etc = join(root, 'etc', 'vault-docker-login');
-    await sh('vault-approle', etc);
+    await sh('kubelet-approle', etc);
     extraSecrets.push(readFileSync(join(etc, 'secret-id'), 'utf8').trim());
-    installProviderConfig('provider-node');
+    installProviderConfig('kubelet-provider-node');
     const k = startKubelet(env, binDir, onThisNode(parse(block('kubelet-node'))));
     // The private image, as the docs' registry names it on this node.
     expect(onThisNode('registry.example.com/acme/private:1')).toBe(env.privateImage);
@@ -164,7 +162,7 @@ describe('node identity, as documented', () => {
 
 describe('workload identity, as documented', () => {
   const sa = () =>
-    parse(block('service-account')) as {
+    parse(block('kubelet-service-account')) as {
       metadata: { name: string; namespace: string; annotations: Record<string, string> };
     };
   const podOf = (s: ReturnType<typeof sa>['metadata'], name: string): Pod => ({
@@ -175,13 +173,13 @@ describe('workload identity, as documented', () => {
   const privateImage = () => onThisNode('registry.example.com/acme/private:1');
 
   async function workloadKubelet() {
-    installProviderConfig('provider-workload');
+    installProviderConfig('kubelet-provider-workload');
     return startKubelet(env, binDir, onThisNode(parse(block('kubelet-workload'))));
   }
 
   it('OIDC discovery, the roles, the annotated service account: its role gets the private registry, the default role only Docker Hub', async () => {
-    await sh('vault-jwt-discovery', env.tmpDir, { ISSUER: env.issuer.url });
-    await sh('vault-jwt-roles', env.tmpDir);
+    await sh('kubelet-jwt-discovery', env.tmpDir, { ISSUER: env.issuer.url });
+    await sh('kubelet-jwt-roles', env.tmpDir);
     const k = await workloadKubelet();
     const app = sa().metadata;
     expect(await pull(k, privateImage(), podOf(app, 'app-1'))).toBe(true);
@@ -202,15 +200,8 @@ describe('workload identity, as documented', () => {
   });
 
   it("the public key instead of discovery (sa.pub, the API server's signing key)", async () => {
-    const { keys } = (await (await fetch(`${env.issuer.url}/jwks`)).json()) as {
-      keys: JsonWebKey[];
-    };
-    const pem = createPublicKey({ key: keys[0] as JsonWebKey, format: 'jwk' }).export({
-      type: 'spki',
-      format: 'pem',
-    });
-    writeFileSync(join(env.tmpDir, 'sa.pub'), pem);
-    await sh('vault-jwt-pubkeys', env.tmpDir, { ISSUER: env.issuer.url });
+    writeFileSync(join(env.tmpDir, 'sa.pub'), await issuerPublicKeyPem(env.issuer.url));
+    await sh('kubelet-jwt-pubkeys', env.tmpDir, { ISSUER: env.issuer.url });
     const config = await baoApi(env, 'GET', 'auth/kubernetes/config');
     expect((config.data as { oidc_discovery_url: string }).oidc_discovery_url).toBe('');
     const k = await workloadKubelet();
@@ -238,7 +229,7 @@ describe('workload identity, as documented', () => {
       providers: { tokenAttributes: { serviceAccountTokenAudience: string } }[];
     };
     const audience = kubelet.providers[0]?.tokenAttributes.serviceAccountTokenAudience;
-    const [role] = parseAllDocuments(block('rbac')).map((d) => d.toJS()) as {
+    const [role] = parseAllDocuments(block('kubelet-rbac')).map((d) => d.toJS()) as {
       rules: { resources: string[]; verbs: string[] }[];
     }[];
     expect(role?.rules[0]).toEqual({

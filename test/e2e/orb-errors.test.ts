@@ -105,10 +105,54 @@ describe('orb login errors', () => {
     expect(r.output).toContain('the circleci CLI is not on PATH');
   });
 
-  it('explains a scope the engine does not allow for the account, and revokes the token', async () => {
+  it('explains a scope the engine does not allow for the account, without retrying, and revokes the token', async () => {
+    const path = `/v1/dockerhub/token/${env.fixtures.accountNoAdmin}/admin`;
+    const before = env.engine.requests.filter((q) => q.path === path).length;
     const r = await job({ login: { account: env.fixtures.accountNoAdmin, scope: 'admin' } });
     loginFailed(r, 'does not allow scope', 'The logout step revokes the Vault token');
     expect(r.steps[1]?.output).toContain('Revoked the Vault token');
+    // The engine's error repeats on every attempt: asked once.
+    expect(env.engine.requests.filter((q) => q.path === path).length - before).toBe(1);
+    expect(r.output).not.toContain('retrying');
+  });
+
+  it('a 403 at the login names the auth mount, or the /v1 the address ends in', async () => {
+    const mount = await job({ login: { auth_mount: 'nope' } });
+    loginFailed(
+      mount,
+      "no JWT auth method answers at auth/nope: set 'auth_mount' to the path where it is enabled (default jwt;",
+      "'url' must not include /v1",
+    );
+    const v1 = await job({ login: { url: `${env.vaultAddr}/v1` } });
+    loginFailed(
+      v1,
+      "the Vault address ends in /v1, so the login went to /v1/v1/auth/circleci/login: set 'url' (or VAULT_ADDR) to the address without /v1.",
+    );
+  });
+
+  it('https:// against a plain-HTTP Vault: one sentence, no OpenSSL text, no retries', async () => {
+    const https = env.vaultAddr.replace(/^http:/, 'https:');
+    const r = await job({ login: { url: https } });
+    loginFailed(
+      r,
+      `${https} answers plain HTTP, not HTTPS. use http:// in 'url' (or VAULT_ADDR), or enable TLS on Vault's listener.`,
+    );
+    expect(r.output).not.toMatch(/SSL routines|retrying/);
+  });
+
+  it('a 403 on a KV read without /data/ says the path needs it', async () => {
+    const r = await job({ login: { account: '', secret_path: 'secret/registry/static' } });
+    loginFailed(
+      r,
+      "If secret/ is a KV v2 mount, the path needs /data/ after the mount: secret/data/registry/static (in 'secret_path' and in the policy).",
+    );
+  });
+
+  it('a registry that cannot be reached is "could not reach", with docker\'s lines once', async () => {
+    const r = await job({ login: { registry: '127.0.0.1:1' } });
+    loginFailed(r, "could not reach the registry 127.0.0.1:1 to log in as 'acmebot'");
+    expect(r.output).not.toContain('refused the login');
+    expect(r.output.match(/connect: connection refused/g)).toHaveLength(1);
   });
 
   it('is a clear error without curl, or without both jq and python3', async () => {

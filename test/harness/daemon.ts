@@ -97,6 +97,7 @@ export async function startDaemon(dir: string, opts: DaemonOptions = {}): Promis
     '--bridge=none',
     '--storage-driver=vfs',
   ];
+  if (opts.debug) args.push('--debug');
   let tcp: DockerDaemon['tcp'];
   if (opts.tcp) {
     // TLS, as CircleCI's remote Docker (DOCKER_TLS_VERIFY, DOCKER_CERT_PATH); plain TCP would also

@@ -1,6 +1,8 @@
 // The Docker Hub secrets engine stand-in: an HTTP proxy in front of OpenBao that serves
-// `<mount>/token/<user>/<scope>` as hoeg/vault-plugin-secrets-dockerhub does, keeps the leases,
-// lets OpenBao's ACLs decide (sys/capabilities-self) and forwards everything else untouched.
+// `<mount>/token/<user>/<scope>` and `<mount>/config/<user>` as hoeg/vault-plugin-secrets-dockerhub
+// does, keeps the leases, lets OpenBao's ACLs decide (sys/capabilities-self) and forwards
+// everything else untouched. Like Vault's core, it response-wraps an issued token on
+// `X-Vault-Wrap-TTL` and serves `sys/wrapping/lookup` and `unwrap` for the wrapping tokens it made.
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   createServer as createHttpServer,
@@ -44,6 +46,15 @@ export interface RunningEngine extends EngineStandIn {
   close(): Promise<void>;
 }
 
+interface Wrapped {
+  namespace: string;
+  answer: Record<string, unknown>;
+  creationPath: string;
+  creationTime: string;
+  ttl: number;
+  timer: NodeJS.Timeout;
+}
+
 interface Upstream {
   status: number;
   headers: IncomingHttpHeaders;
@@ -54,9 +65,23 @@ interface Upstream {
 const multi = (msg: string) => `1 error occurred:\n\t* ${msg}\n\n`;
 const DENIED = { errors: [multi('permission denied')] };
 const NAME = /^\w(?:[\w-.]*\w)?$/;
+const SCOPES = ['admin', 'write', 'read', 'public_read'];
+const base62 = (n: number) =>
+  randomBytes(n * 2)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, n);
+
+/** X-Vault-Wrap-TTL as Vault reads it: seconds, or a duration such as 90s, 5m, 1h. */
+function wrapSeconds(header: string | string[] | undefined): number | undefined {
+  const m = /^(\d+)([smh]?)$/.exec(String(header ?? '').trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1);
+}
 
 export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   const leases = new Map<string, Lease>();
+  const wrapped = new Map<string, Wrapped>();
   const vaultTokens: string[] = [];
   const faults = new FaultList();
   const requests: SeenRequest[] = [];
@@ -225,7 +250,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     if (tokenExpiry && new Date(tokenExpiry) < lease.expires)
       expireAt(lease, new Date(tokenExpiry));
 
-    send(res, 200, {
+    const answer = {
       request_id: randomUUID(),
       lease_id: id,
       renewable: false,
@@ -234,7 +259,120 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       wrap_info: null,
       warnings: null,
       auth: null,
-    });
+    };
+    const wrapTtl = wrapSeconds(req.headers['x-vault-wrap-ttl']);
+    if (wrapTtl) return send(res, 200, wrap(answer, m.ns, m.path, wrapTtl));
+    send(res, 200, answer);
+  }
+
+  /** As Vault: the answer goes into a single-use token's cubbyhole; the caller gets wrap_info. */
+  function wrap(answer: Record<string, unknown>, namespace: string, path: string, ttl: number) {
+    const token = `s.${base62(24)}`;
+    const creationTime = new Date().toISOString();
+    const timer = setTimeout(() => wrapped.delete(token), ttl * 1000);
+    timer.unref();
+    wrapped.set(token, { namespace, answer, creationPath: path, creationTime, ttl, timer });
+    vaultTokens.push(token);
+    return {
+      request_id: '',
+      lease_id: '',
+      renewable: false,
+      lease_duration: 0,
+      data: null,
+      wrap_info: {
+        token,
+        accessor: base62(24),
+        ttl,
+        creation_time: creationTime,
+        creation_path: path,
+      },
+      warnings: null,
+      auth: null,
+    };
+  }
+
+  /** sys/wrapping/lookup and unwrap for our own wrapping tokens; false when not ours (a used or
+   * unknown one goes on to OpenBao, which answers 400 "wrapping token is not valid..."). */
+  function wrapOp(req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): boolean {
+    const op = /^\/v1\/((?:[^/]+\/)*?)sys\/wrapping\/(lookup|unwrap)$/.exec(path);
+    if (!op || !['PUT', 'POST'].includes(req.method ?? '')) return false;
+    let token = '';
+    try {
+      token = String(JSON.parse(body.toString() || '{}').token ?? '');
+    } catch {
+      return false;
+    }
+    if (!token && op[2] === 'unwrap') token = String(req.headers['x-vault-token'] ?? '');
+    const w = wrapped.get(token);
+    if (!w || w.namespace !== joinNs(req, op[1])) return false;
+    if (op[2] === 'lookup') {
+      send(res, 200, {
+        request_id: randomUUID(),
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: { creation_path: w.creationPath, creation_time: w.creationTime, creation_ttl: w.ttl },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
+      return true;
+    }
+    clearTimeout(w.timer);
+    wrapped.delete(token);
+    send(res, 200, { ...w.answer, request_id: randomUUID() });
+    return true;
+  }
+
+  /**
+   * `<mount>/config/<user>` as the plugin serves it: a write stores the account's password and
+   * allowed scopes under the field `Scope` (capital S; a comma list), nothing else (its `ttl` is
+   * accepted and ignored, other fields are ignored); every write is a create (its existence check
+   * looks at another storage path); read answers the scopes under `namespace`.
+   */
+  async function config(
+    req: IncomingMessage,
+    res: ServerResponse,
+    m: { ns: string; user: string; path: string },
+    body: Buffer,
+  ): Promise<void> {
+    const need = { GET: 'read', DELETE: 'delete' }[req.method ?? ''] ?? 'create';
+    const caps = await capabilities(req, m.ns, m.path);
+    if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
+    if (!allowed(caps, need)) return send(res, 403, DENIED);
+    if (need === 'delete') {
+      o.accounts.delete(m.user);
+      res.writeHead(204).end();
+      return;
+    }
+    if (need === 'read') {
+      const account = o.accounts.get(m.user);
+      if (!account) return fail(res, `unable to finde configuration for ${JSON.stringify(m.user)}`);
+      return send(res, 200, {
+        request_id: randomUUID(),
+        lease_id: '',
+        renewable: false,
+        lease_duration: 0,
+        data: { username: m.user, namespace: account.scopes, ttl: '5m0s' },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
+    }
+    let fields: Record<string, unknown>;
+    try {
+      fields = JSON.parse(body.toString() || '{}');
+    } catch {
+      return send(res, 400, { errors: ['failed to parse JSON input: invalid character'] });
+    }
+    const raw = fields.Scope ?? [];
+    const scopes = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const bad = scopes.find((s) => !SCOPES.includes(s));
+    if (bad !== undefined) return fail(res, `invalid slice provided: ${bad}`);
+    o.accounts.set(m.user, { password: String(fields.password ?? ''), scopes });
+    res.writeHead(204).end();
   }
 
   /** sys/leases/revoke and sys/leases/lookup for our own leases; false when not ours. */
@@ -310,7 +448,13 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       const m = { ns: joinNs(req, tok[1]), path: tok[2], user: tok[3], scope: tok[4] };
       return issue(req, res, m, body);
     }
+    const conf = new RegExp(`^/v1/((?:[^/]+/)*?)(${o.mount}/config/([^/]+))$`).exec(path);
+    if (conf?.[2] && conf[3] && NAME.test(conf[3])) {
+      const m = { ns: joinNs(req, conf[1]), path: conf[2], user: conf[3] };
+      return config(req, res, m, body);
+    }
     if (await leaseOp(req, res, path, body)) return;
+    if (wrapOp(req, res, path, body)) return;
 
     const login = /^\/v1\/(?:.+\/)?auth\/.+\/login(\/|$)/.test(path);
     const revokeSelf = /^\/v1\/(?:.+\/)?auth\/token\/revoke-self$/.test(path);
@@ -350,6 +494,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     close: () =>
       new Promise((resolve) => {
         for (const l of leases.values()) clearTimeout(l.timer);
+        for (const w of wrapped.values()) clearTimeout(w.timer);
         server.closeAllConnections();
         server.close(() => resolve());
       }),

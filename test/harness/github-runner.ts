@@ -54,6 +54,10 @@ export interface ActionRunOptions {
   pathPrepend?: string[];
   /** Reuse a DOCKER_CONFIG directory (default: a fresh one). */
   dockerConfig?: string;
+  /** The node binary that runs the steps (default: this process's; see test/harness/node24.ts). */
+  node?: string;
+  /** The directory holding main/ and post/ (default: the repository's dist/). */
+  dist?: string;
 }
 
 /** The runner's rule: spaces to `_`, upper-case; hyphens stay. */
@@ -111,13 +115,18 @@ export function parseWorkflowCommands(stdout: string): WorkflowCommand[] {
   return out;
 }
 
-function runStep(script: string, env: NodeJS.ProcessEnv, dir: string): Promise<StepRun> {
+function runStep(
+  node: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  dir: string,
+): Promise<StepRun> {
   const files = { output: join(dir, 'output'), state: join(dir, 'state'), env: join(dir, 'env') };
   mkdirSync(dir, { recursive: true });
   for (const f of Object.values(files)) writeFileSync(f, '');
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script], {
+    const child = spawn(node, [script], {
       cwd: ROOT,
       env: {
         ...env,
@@ -190,7 +199,9 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
     else env[k] = v;
   }
 
-  const main = await runStep(join(ROOT, 'dist', 'main', 'index.js'), env, join(base, 'main'));
+  const node = o.node ?? process.execPath;
+  const dist = o.dist ?? join(ROOT, 'dist');
+  const main = await runStep(node, join(dist, 'main', 'index.js'), env, join(base, 'main'));
   const state = parseFileCommands(main.files.state);
   const postEnv = { ...env, ...parseFileCommands(main.files.env) };
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
@@ -198,7 +209,8 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
   const runPost = async (overrides: Record<string, string> = {}) => {
     const dir = join(base, `post-${steps.length}`);
     const step = await runStep(
-      join(ROOT, 'dist', 'post', 'index.js'),
+      node,
+      join(dist, 'post', 'index.js'),
       { ...postEnv, ...overrides },
       dir,
     );

@@ -120,6 +120,9 @@ export async function startHub(
         scopes,
       })),
     issued: () => [...issued],
+    addAccount(username, password) {
+      accounts.set(username, password);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();

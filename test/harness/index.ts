@@ -13,6 +13,7 @@ import { startIssuer } from './issuer.js';
 import { findLeaks } from './leak.js';
 import { configureBao, configureNamespaces, startBao } from './openbao.js';
 import { freePort } from './procs.js';
+import { startPublicIssuers } from './public-issuers.js';
 import { startRegistry } from './registry.js';
 import { makeTls } from './tls.js';
 import type { DaemonEnv, DaemonOptions, Fixtures, StartOptions, TestEnv } from './types.js';
@@ -84,10 +85,15 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv | Da
 
   try {
     const kvPassword = secret();
-    const accounts = new Map<string, Account>([
-      [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
-      [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
-    ]);
+    // An empty Vault's engine has no accounts until a config write names one.
+    const accounts = new Map<string, Account>(
+      options.emptyVault
+        ? []
+        : [
+            [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
+            [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
+          ],
+    );
     const [issuerPort, hubPort, enginePort] = await Promise.all([
       freePort(),
       freePort(),
@@ -100,9 +106,15 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv | Da
       closers.push(() => s.close());
       return s;
     };
+    const publicIssuers = options.publicIssuers
+      ? started(await startPublicIssuers(join(tmpDir, 'public-issuers'), issuer.url))
+      : undefined;
+    const baoEnv: Record<string, string> = publicIssuers
+      ? { HTTPS_PROXY: publicIssuers.proxyUrl, SSL_CERT_FILE: publicIssuers.caFile }
+      : {};
     const withDaemon = options.daemon === true ? {} : options.daemon;
     const [bao, registry, daemon] = await Promise.all([
-      startBao(tmpDir).then(started),
+      startBao(tmpDir, baoEnv).then(started),
       startRegistry(join(tmpDir, 'registry')).then(started),
       withDaemon &&
         startDaemon(join(tmpDir, 'daemon'), withDaemon).then((d) => {
@@ -125,7 +137,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv | Da
     registry.addSecret(fx.kvUsername, kvPassword, ['pull', 'push']);
     const [privateImage] = await Promise.all([
       daemon?.pushPrivateImage(registry, registry.admin),
-      configureBao(bao, fx, issuer.url, kvPassword).then(
+      (options.emptyVault ? Promise.resolve() : configureBao(bao, fx, issuer.url, kvPassword)).then(
         () => fx.namespaces && configureNamespaces(bao, fx, issuer.url, fx.namespaces),
       ),
     ]);
@@ -183,6 +195,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv | Da
         },
       }),
       ...(daemon && { daemon, privateImage }),
+      publicIssuers,
       tmpDir,
       stop,
     };

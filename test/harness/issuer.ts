@@ -12,6 +12,7 @@ import { applyFault, FaultList, record } from './faults.js';
 import type {
   Fixtures,
   OidcIssuer,
+  PublicIssuerKind,
   SeenRequest,
   ServiceAccountRef,
   TokenOptions,
@@ -48,6 +49,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
   const faults = new FaultList();
   const requests: SeenRequest[] = [];
   const minted: string[] = [];
+  const overrides: Partial<Record<PublicIssuerKind, Record<string, unknown>>> = {};
 
   function sign(defaults: Record<string, unknown>, opts: TokenOptions = {}): string {
     const now = Math.floor(Date.now() / 1000);
@@ -105,6 +107,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         head_ref: '',
         base_ref: '',
         runner_environment: 'github-hosted',
+        ...overrides.github,
       },
       opts,
     );
@@ -124,6 +127,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         'oidc.circleci.com/vcs-origin': `github.com/${gh.repository}`,
         'oidc.circleci.com/vcs-ref': gh.ref,
         'oidc.circleci.com/ssh-rerun': false,
+        ...overrides.circleci,
       },
       opts,
     );
@@ -153,6 +157,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         runner_id: 66,
         runner_environment: 'gitlab-hosted',
         sha,
+        ...overrides.gitlab,
       },
       opts,
     );
@@ -175,6 +180,7 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
         agent_id: '0190-bbbb',
         build_source: 'ui',
         runner_environment: 'buildkite-hosted',
+        ...overrides.buildkite,
       },
       opts,
     );
@@ -251,6 +257,9 @@ export async function startIssuer(fx: Fixtures, port: number): Promise<RunningIs
     gitlabToken,
     buildkiteToken,
     kubernetesToken,
+    setClaims(kind, claims) {
+      overrides[kind] = { ...overrides[kind], ...claims };
+    },
     github: { requestUrl: `${url}${idTokenPath}?api-version=2.0`, requestToken },
     faults,
     requests,

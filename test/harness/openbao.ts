@@ -13,7 +13,8 @@ export interface RunningBao {
   close(): Promise<void>;
 }
 
-export async function startBao(dir: string): Promise<RunningBao> {
+/** `env` adds to the server's environment (HTTPS_PROXY, SSL_CERT_FILE). */
+export async function startBao(dir: string, env: Record<string, string> = {}): Promise<RunningBao> {
   const port = await freePort();
   const rootToken = `root-${randomBytes(16).toString('hex')}`;
   const addr = `http://127.0.0.1:${port}`;
@@ -21,7 +22,7 @@ export async function startBao(dir: string): Promise<RunningBao> {
     'bao',
     ['server', '-dev', `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`],
     // HOME in the tmp dir: the dev server writes no token helper file into the real home.
-    { PATH: process.env.PATH, HOME: dir },
+    { PATH: process.env.PATH, HOME: dir, ...env },
   );
   await waitFor(
     `OpenBao on ${addr}`,

@@ -66,24 +66,28 @@ export function startProcess(
   };
 }
 
-/** Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv). */
+/**
+ * Runs a short command to completion, feeding `input` on stdin (secrets go there, never argv).
+ * Without input, stdin is /dev/null: bash reads /etc/bash.bashrc when stdin is a socket.
+ */
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string | undefined> } = {},
+  opts: { input?: string; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
+      cwd: opts.cwd,
       env: { ...(opts.env ?? process.env), [CHILD_ENV]: runId() },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     live.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => {
+    child.stdout?.on('data', (b: Buffer) => {
       stdout += b.toString();
     });
-    child.stderr.on('data', (b: Buffer) => {
+    child.stderr?.on('data', (b: Buffer) => {
       stderr += b.toString();
     });
     child.once('error', (err) => {
@@ -95,8 +99,8 @@ export function run(
       resolve({ code, stdout, stderr });
     });
     // A child that exits without reading its stdin must not crash the harness with EPIPE.
-    child.stdin.once('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
+    child.stdin?.once('error', () => undefined);
+    child.stdin?.end(opts.input);
   });
 }
 

@@ -8,8 +8,6 @@ import { startTokenService } from './registry-token.js';
 import type { Registry } from './types.js';
 
 export interface RunningRegistry extends Registry {
-  /** Makes `secret` one more valid secret of `username` (any number per user), for `actions`. */
-  addSecret(username: string, secret: string, actions: string[]): void;
   /** That one secret stops logging in; the user's other secrets stay valid. */
   removeSecret(username: string, secret: string): void;
   /** Bearer tokens the token service issued (for secrets()). */

@@ -48,24 +48,43 @@ async function cert(dir: string, name: string, cn: string, extensions: string, c
   ]);
 }
 
-export async function makeTls(dir: string): Promise<TestTls> {
+const CA = 'basicConstraints = critical, CA:TRUE\nkeyUsage = keyCertSign';
+const LEAF = 'basicConstraints = critical, CA:FALSE\nkeyUsage = digitalSignature';
+
+/** A CA of its own and one server certificate for the DNS names `hosts`. */
+export async function makeHostTls(
+  dir: string,
+  hosts: string[],
+): Promise<{ caFile: string; certFile: string; keyFile: string }> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
+  await cert(dir, 'ca', 'vdl-test-hosts-ca', CA);
+  const san = hosts.map((h) => `DNS:${h}`).join(', ');
   await cert(
     dir,
+    'hosts',
+    hosts[0] ?? 'localhost',
+    `${LEAF}\nextendedKeyUsage = serverAuth\nsubjectAltName = ${san}`,
     'ca',
-    'vdl-test-ca',
-    'basicConstraints = critical, CA:TRUE\nkeyUsage = keyCertSign',
   );
-  const leaf = 'basicConstraints = critical, CA:FALSE\nkeyUsage = digitalSignature';
+  return {
+    caFile: join(dir, 'ca.pem'),
+    certFile: join(dir, 'hosts.pem'),
+    keyFile: join(dir, 'hosts.key'),
+  };
+}
+
+export async function makeTls(dir: string): Promise<TestTls> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await cert(dir, 'ca', 'vdl-test-ca', CA);
   await Promise.all([
     cert(
       dir,
       'server',
       '127.0.0.1',
-      `${leaf}\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1`,
+      `${LEAF}\nextendedKeyUsage = serverAuth\nsubjectAltName = IP:127.0.0.1`,
       'ca',
     ),
-    cert(dir, 'client', 'vdl-test-client', `${leaf}\nextendedKeyUsage = clientAuth`, 'ca'),
+    cert(dir, 'client', 'vdl-test-client', `${LEAF}\nextendedKeyUsage = clientAuth`, 'ca'),
   ]);
   return {
     caPem: await readFile(join(dir, 'ca.pem'), 'utf8'),

@@ -56,6 +56,8 @@ export interface ServiceAccountRef {
   audience: string;
   pod?: string;
 }
+/** The CI systems whose public OIDC issuer the environment can play (see PublicIssuers). */
+export type PublicIssuerKind = 'github' | 'circleci' | 'gitlab' | 'buildkite';
 
 export interface OidcIssuer {
   /** The `iss` of every token and the base of `/.well-known/openid-configuration` and `/jwks`. */
@@ -70,6 +72,11 @@ export interface OidcIssuer {
   buildkiteToken(opts?: TokenOptions): string;
   /** A Kubernetes projected service account token (`iss` is this issuer, as a cluster's would be). */
   kubernetesToken(sa: ServiceAccountRef, opts?: TokenOptions): string;
+  /**
+   * Claims merged into every later token of that kind, the runner ID-token endpoint's included
+   * (e.g. a public `iss` and the repository a documented role binds).
+   */
+  setClaims(kind: PublicIssuerKind, claims: Record<string, unknown>): void;
   /** The GitHub runner's ID-token endpoint: set these as ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN. */
   github: { requestUrl: string; requestToken: string };
   /** Faults for the issuer's own endpoints (the runner ID-token endpoint included). */
@@ -124,7 +131,7 @@ export interface EngineStandIn {
   liveLeases(): string[];
   /** Lease TTL in seconds for new leases (default 300, as the plugin). */
   setLeaseTtl(seconds: number): void;
-  /** Vault client tokens returned by logins that passed through, oldest first. */
+  /** Vault client tokens returned by the logins that passed through, oldest first. */
   vaultTokens(): string[];
   faults: Faults;
   requests: SeenRequest[];
@@ -133,6 +140,8 @@ export interface EngineStandIn {
 export interface HubStandIn {
   /** Base URL of the Docker Hub API stand-in (what the engine calls `https://hub.docker.com`). */
   url: string;
+  /** A Docker Hub account exists with this password (what the engine's config must name). */
+  addAccount(username: string, password: string): void;
   /** Access tokens alive at the Docker Hub stand-in (each one a live secret at the registry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
 }
@@ -168,6 +177,8 @@ export interface Registry {
   admin: { username: string; secret: string };
   /** Every token-service request, in order: who authenticated, for what, and what was granted. */
   authRequests: TokenRequest[];
+  /** Makes `secret` one more valid secret of `username` (any number per user), for `actions`. */
+  addSecret(username: string, secret: string, actions: string[]): void;
 }
 
 /** What a command printed and how it exited. */
@@ -184,6 +195,11 @@ export type DockerVia = 'unix' | 'tcp';
 export interface DaemonOptions {
   /** Also listen on tcp://127.0.0.1:<free port> with TLS, as CircleCI's remote Docker. */
   tcp?: boolean;
+  /**
+   * `--debug`: the log then also holds what the Swarm manager logs at debug level, such as a
+   * secrets driver's `Err` (swarmkit shows it nowhere else).
+   */
+  debug?: boolean;
 }
 
 /**
@@ -239,6 +255,22 @@ export interface DockerDaemon {
   stop(): Promise<void>;
 }
 
+/**
+ * Only with `startEnv({ publicIssuers: true })`: OpenBao reaches the CI systems' public issuer
+ * URLs through this proxy, which serves them with the test issuer's key. Mint tokens with
+ * `iss: issuerUrl(kind)` (env.issuer.setClaims) and they verify.
+ */
+export interface PublicIssuers {
+  /** What OpenBao has as HTTPS_PROXY. */
+  proxyUrl: string;
+  /** The proxy's CA, OpenBao's SSL_CERT_FILE. */
+  caFile: string;
+  /** e.g. https://token.actions.githubusercontent.com, https://oidc.circleci.com/org/<orgId>. */
+  issuerUrl(kind: PublicIssuerKind, orgId?: string): string;
+  /** What the proxy was asked: `CONNECT host:443`, `GET https://host/path`. */
+  requests(): string[];
+}
+
 export interface TestEnv {
   /** What clients use as VAULT_ADDR: the engine stand-in in front of OpenBao. */
   vaultAddr: string;
@@ -261,6 +293,8 @@ export interface TestEnv {
   vaultTokenAlive(token: string): Promise<boolean>;
   /** Only with `startEnv({ tls })`: the CA (for VAULT_CACERT) and a client certificate and key. */
   tls?: { caPem: string; caFile: string; clientCertFile: string; clientKeyFile: string };
+  /** Only with `startEnv({ publicIssuers: true })`. */
+  publicIssuers?: PublicIssuers;
   /** A scratch directory removed on stop. */
   tmpDir: string;
   stop(): Promise<void>;
@@ -287,6 +321,13 @@ export interface StartOptions {
   leaseTtl?: number;
   /** Also create namespaces `ci` and `ci/team` (see Fixtures.namespaces). */
   namespaces?: boolean;
+  /**
+   * Leave OpenBao as the dev server starts (no auth mounts, roles, policies; KV v2 at secret/)
+   * and the engine without accounts: for Vault setup snippets to configure.
+   */
+  emptyVault?: boolean;
+  /** Let OpenBao reach the CI systems' public issuer URLs (see PublicIssuers). */
+  publicIssuers?: boolean;
   /** Serve vaultAddr over HTTPS (certificate for 127.0.0.1 from a CA in `env.tls`). */
   tls?: { /** Require a client certificate signed by that CA (mTLS). */ clientCerts?: boolean };
 }

@@ -8,6 +8,7 @@ import { INPUTS } from '../../src/action/inputs.js';
 interface Metadata {
   name: string;
   description: string;
+  author: string;
   branding: { icon: string; color: string };
   inputs: Record<string, { description?: string; default?: string; required?: boolean }>;
   outputs: Record<string, { description?: string }>;
@@ -40,6 +41,27 @@ describe('action.yml', () => {
       post: 'dist/post/index.js',
       'post-if': 'always()',
     });
-    expect(meta.branding.icon).toBeTruthy();
+  });
+
+  it('has complete Marketplace metadata', () => {
+    expect(meta.name.length).toBeGreaterThan(0);
+    expect(meta.author.length).toBeGreaterThan(0);
+    // The Marketplace listing cuts descriptions longer than 125 characters.
+    expect(meta.description.length).toBeLessThanOrEqual(125);
+    expect(meta.description).not.toContain('\n');
+    // GitHub's documented branding colours; the icon is one of the Feather icons GitHub accepts
+    // (its list is a subset of Feather; these four are in it and fit what the Action does).
+    expect([
+      'white',
+      'black',
+      'yellow',
+      'blue',
+      'green',
+      'orange',
+      'red',
+      'purple',
+      'gray-dark',
+    ]).toContain(meta.branding.color);
+    expect(['lock', 'key', 'shield', 'log-in']).toContain(meta.branding.icon);
   });
 });

@@ -89,6 +89,10 @@ describe('parseConfig', () => {
     expect(parseConfig({ ...base, account: '', 'secret-path': 'hub/token/x/ns' }).source.path).toBe(
       'hub/token/x/ns',
     );
+    // Both would leave one silently unused.
+    expect(() => parseConfig({ ...base, 'secret-path': 'secret/data/x' })).toThrow(
+      'Input "secret-path": replaces the account input, which is set too',
+    );
     const pem = '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----';
     expect(() => parseConfig({ ...base, 'client-certificate': pem })).toThrow(/client-key/);
   });

@@ -48,6 +48,14 @@ describe('credential mapping', () => {
   });
 });
 
+/** A 403 on `path`, explained with what the token's policies grant. */
+const refused = (path: string, method: 'read' | 'write', grants?: string[]) =>
+  explainIssue(
+    new VaultHttpError(403, path, ['permission denied']),
+    { ...cfg, source: { path, method } },
+    grants,
+  ) as VaultHttpError;
+
 describe('error explanations', () => {
   const login = (msg: string, status = 400) =>
     explainLogin(new VaultHttpError(status, 'auth/jwt/login', [msg]), cfg, jwt) as VaultHttpError;
@@ -62,7 +70,46 @@ describe('error explanations', () => {
       login(
         'error validating token: invalid audience (aud) claim: audience claim does not match any expected audience',
       ).hint,
-    ).toContain('Token aud: "theirs"; audience input: "mine"');
+    ).toContain('Token aud: "theirs". The audience comes from the audience input.');
+    const gitlab = explainLogin(
+      new VaultHttpError(400, 'auth/jwt/login', ['invalid audience (aud) claim']),
+      cfg,
+      jwt,
+      'GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.',
+    ) as VaultHttpError;
+    expect(gitlab.hint).toContain(
+      'Token aud: "theirs". GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.\nMake it one of the role\'s bound_audiences, or add "theirs" to them',
+    );
+  });
+  it('a 403 at the login names the auth mount, or the /v1 the address ends in', () => {
+    const denied = login('permission denied', 403);
+    expect(denied.message).toBe(
+      'Vault login failed: https://v.test refused auth/jwt/login (403 permission denied).',
+    );
+    expect(denied.hint).toContain(
+      'No JWT auth method answers at auth/jwt: set the auth-mount input to the path where it is enabled (the default is jwt;',
+    );
+    expect(denied.hint).toContain('the url input must not include /v1');
+    const v1 = explainLogin(
+      new VaultHttpError(403, 'auth/jwt/login', ['permission denied']),
+      { ...cfg, url: 'https://v.test/v1' },
+      jwt,
+    ) as VaultHttpError;
+    expect(v1.hint).toBe(
+      'The Vault address ends in /v1, so the login went to /v1/v1/auth/jwt/login: set the url input to the address without /v1.',
+    );
+  });
+  it('an expired token says so, with when', () => {
+    const old = `e30.${Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) - 600 })).toString('base64url')}.x`;
+    const e = explainLogin(
+      new VaultHttpError(400, 'auth/jwt/login', ['error validating claims: token is expired']),
+      cfg,
+      old,
+    ) as VaultHttpError;
+    expect(e.message).toMatch(
+      /^Vault login failed: the identity token expired at \S+Z \(60\d s ago\)/,
+    );
+    expect(e.hint).toContain('obtain a fresh one right before logging in');
   });
   it('bound claims show the claims', () => {
     const e = login(
@@ -84,14 +131,41 @@ describe('error explanations', () => {
     expect(denied.hint).toContain(
       'path "dockerhub/token/bot/read" {\n    capabilities = ["create", "update"]',
     );
-    const unknown = explainIssue(
-      new VaultHttpError(500, 'x', [
-        '1 error occurred:\n\t* unable to find configuration for "bot"\n\n',
-      ]),
-      cfg,
-    ) as VaultHttpError;
-    expect(unknown.message).toBe(
-      'The secrets engine refused dockerhub/token/bot/read: unable to find configuration for "bot"',
+    const engineSays = (reason: string) =>
+      (
+        explainIssue(
+          new VaultHttpError(500, 'x', [`1 error occurred:\n\t* ${reason}\n\n`]),
+          cfg,
+        ) as VaultHttpError
+      ).message;
+    expect(engineSays('unable to find configuration for "bot"')).toBe(
+      'The Docker Hub engine at dockerhub/ has no account "bot" (nothing at dockerhub/config/bot).',
+    );
+    expect(engineSays('requested scope "admin" is not permitted for user "bot"')).toBe(
+      'The Docker Hub engine at dockerhub/ does not allow scope "admin" for account "bot".',
+    );
+  });
+  it('a 403 names what the policies do grant: another account, another mount', () => {
+    const deny = (grants: string[]) => refused('dockerhub/token/bot/read', 'write', grants);
+    expect(deny(['dockerhub/token/bot2/*']).hint).toContain(
+      'They grant account(s) "bot2" on dockerhub/, not "bot": check the account input.',
+    );
+    expect(deny(['hub/token/bot/*']).hint).toContain(
+      'They grant nothing under dockerhub/ but do under hub/: if the Docker Hub engine is mounted there, set the engine-mount input to it.',
+    );
+    expect(deny(['dockerhub/token/bot/write']).hint).toContain(
+      'They grant account "bot" only for other scopes',
+    );
+    expect(deny([]).hint).toMatch(/^The role's policy must allow creating tokens there/);
+  });
+  it('a 403 on a KV read names the /data/ path', () => {
+    const read = (path: string, grants?: string[]) => refused(path, 'read', grants);
+    expect(read('secret/data/ci/registry', ['secret/ci/registry']).hint).toContain(
+      'The policy names secret/ci/registry, the path "vault kv get" shows, but a KV v2 read needs the API path with /data/.',
+    );
+    expect(read('secret/data/ci/registry').hint).toContain('path "secret/data/ci/registry" {');
+    expect(read('secret/ci/registry').hint).toContain(
+      'If secret/ is a KV v2 mount, the path needs /data/ after the mount: secret/data/ci/registry',
     );
   });
 });

@@ -61,7 +61,7 @@ describe('Vault unavailable after retries', () => {
           `Vault kept answering ${status} on dockerhub/token/bot/read: Vault is sealed`,
         );
         expect((e as VdlError).hint).toContain('after at most 3 retries within 30 s');
-        expect((e as VdlError).hint).toContain('Raise the retries or timeout input');
+        expect((e as VdlError).hint).toContain('Raise the retries input or the timeout input');
       }
     },
   );
@@ -72,10 +72,8 @@ describe('Vault unavailable after retries', () => {
     ]);
     const e = explainIssue(err, cfg) as VdlError;
     expect(e.message).toBe(
-      'The secrets engine refused dockerhub/token/bot/read: unable to finde configuration for "bot"',
+      'The Docker Hub engine at dockerhub/ has no account "bot" (nothing at dockerhub/config/bot).',
     );
-    expect(e.hint).toBe(
-      'Check the account input: it must name a config at dockerhub/config/<account>.',
-    );
+    expect(e.hint).toContain('Check the account input, or configure the account on the engine:');
   });
 });

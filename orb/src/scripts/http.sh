@@ -5,6 +5,9 @@
 # Uses: VDL_ADDR, VDL_WORK, VDL_DEADLINE (in $SECONDS), VDL_RETRIES, VDL_CA_FILE, VDL_CLIENT_CERT,
 # VDL_CLIENT_KEY, VDL_SKIP_VERIFY, VDL_TOKEN_HEADER. Sets: VDL_STATUS (000 = no answer), VDL_RESPONSE, VDL_CURL_ERROR.
 
+# The Docker Hub engine's errors that repeat on every attempt (its own spelling: "finde").
+VDL_ENGINE_FINAL='unable to finde? configuration for|requested scope .* is not permitted|invalid slice provided'
+
 vdl_remaining() { printf '%s' $((VDL_DEADLINE - SECONDS)); }
 
 vdl_retryable() {
@@ -59,6 +62,14 @@ vdl_vault() {
       "$VDL_ADDR/v1/$path" 2>"$VDL_WORK/curl.err") || true
     VDL_STATUS=${VDL_STATUS:-000}
     VDL_CURL_ERROR=$(tr '\n' ' ' <"$VDL_WORK/curl.err")
+    # A TLS handshake answered in plain HTTP, or an engine error every attempt repeats: final.
+    if [ "$VDL_STATUS" = 000 ] && [[ $VDL_CURL_ERROR == *"wrong version number"* ]]; then
+      VDL_PLAIN_HTTP=1
+      return 0
+    fi
+    if [ "$VDL_STATUS" = 500 ] && grep -qE "$VDL_ENGINE_FINAL" "$VDL_WORK/response"; then
+      return 0
+    fi
     vdl_retryable "$VDL_STATUS" || return 0
     [ "$attempt" -le "$VDL_RETRIES" ] || return 0
     vdl_note "$method /v1/$path answered ${VDL_STATUS/#000/no answer (${VDL_CURL_ERROR% })}; retrying ($attempt of $VDL_RETRIES)."
@@ -69,7 +80,9 @@ vdl_vault() {
 # A one-line description of the last failed call for error messages.
 vdl_vault_problem() {
   local errors
-  if [ "$VDL_STATUS" = 000 ]; then
+  if [ -n "${VDL_PLAIN_HTTP:-}" ]; then
+    printf '%s answers plain HTTP, not HTTPS' "$VDL_ADDR"
+  elif [ "$VDL_STATUS" = 000 ]; then
     printf 'no answer from %s (%s)' "$VDL_ADDR" "${VDL_CURL_ERROR% }"
   else
     errors=$(vdl_json_errors <"$VDL_RESPONSE")

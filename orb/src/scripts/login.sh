@@ -106,7 +106,12 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
   VDL_DOCKER_ARGS=(login --username "$VDL_USERNAME" --password-stdin)
   [ -z "$VDL_REGISTRY" ] || VDL_DOCKER_ARGS+=("$VDL_REGISTRY")
   if ! printf '%s' "$VDL_SECRET" | DOCKER_CONFIG=$VDL_DOCKER_CONFIG docker "${VDL_DOCKER_ARGS[@]}" >"$VDL_WORK/docker.out" 2>&1; then
-    vdl_fail "docker login to ${VDL_REGISTRY:-Docker Hub} as '$VDL_USERNAME' failed: $(tr '\n' ' ' <"$VDL_WORK/docker.out"). Check 'registry' and that the docker CLI can reach it."
+    # docker logs each endpoint it tried (level=info), then prints the last error again: once here.
+    VDL_SAID=$(grep -v '^time="[^"]*" level=info' "$VDL_WORK/docker.out" | awk 'NF && !seen[$0]++' | tr '\n' ' ')
+    if printf '%s' "$VDL_SAID" | grep -qE 'dial tcp|no such host|connection refused|connection reset|i/o timeout|network is unreachable|TLS handshake timeout|Client\.Timeout|context deadline exceeded|HTTP response to HTTPS client'; then
+      vdl_fail "could not reach the registry ${VDL_REGISTRY:-Docker Hub} to log in as '$VDL_USERNAME': ${VDL_SAID% }. Check 'registry' (host[:port]) and that this job reaches it: DNS, proxy, firewall, and http or https as the registry serves."
+    fi
+    vdl_fail "the registry ${VDL_REGISTRY:-Docker Hub} refused the login for '$VDL_USERNAME': ${VDL_SAID% }. Check that 'registry' names the registry this credential is for, and that the account may log in there."
   fi
   unset VDL_SECRET
   cat "$VDL_WORK/docker.out"

@@ -1,3 +1,3 @@
 import { run } from '../post.js';
 
-await run();
+void run();

@@ -1,0 +1,98 @@
+// The driver process: read the configuration, log in to Vault once (an AppRole wrapping token is
+// unwrapped now, so a used or expired one stops the driver before it serves anything), serve the
+// socket, and on SIGTERM or SIGINT finish what is in flight, remove the socket and exit.
+import { parseArgs } from 'node:util';
+import { authMethod } from '../auth/from-settings.js';
+import { memoryKeeper } from '../auth/method.js';
+import { ConfigError, describe, VdlError } from '../core/errors.js';
+import { CONFIG_ENV } from '../core/host-config.js';
+import { createDispatcher } from '../core/http.js';
+import { VaultClient } from '../core/vault.js';
+import { DEFAULT_CONFIG_FILE, loadDriverConfig, pluginName } from './config.js';
+import { driverToken } from './driver-token.js';
+import { secretHandler } from './get-secret.js';
+import { streamLog } from './log.js';
+import { servePlugin } from './server.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, interception: 3 } as const;
+
+const USAGE = `Usage: vault-swarm-secrets [--config <file>]
+
+A Docker Swarm secrets driver backed by Vault. Serves /Plugin.Activate and
+/SecretProvider.GetSecret on driver.socket (default /run/docker/plugins/vault-swarm-secrets.sock).
+
+  --config <file>  the configuration file (default: $${CONFIG_ENV}, else ${DEFAULT_CONFIG_FILE})
+  --help           this text
+
+See docs/swarm-driver.md for the configuration, the secret labels and a systemd unit.
+`;
+
+/** How long requests in flight may run on after SIGTERM. */
+const GRACE_MS = 10_000;
+
+export async function main(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: { err(text: string): void; out(text: string): void },
+  signals: Pick<NodeJS.Process, 'once'> = process,
+): Promise<number> {
+  let file: string;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: 'string' }, help: { type: 'boolean' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.out(USAGE);
+      return EXIT.ok;
+    }
+    file = values.config ?? env[CONFIG_ENV] ?? DEFAULT_CONFIG_FILE;
+  } catch (err) {
+    io.err(`${(err as Error).message}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+
+  const log = streamLog(io.err);
+  try {
+    const cfg = await loadDriverConfig(file, env);
+    const method = authMethod(cfg.auth, {
+      env,
+      keeper: memoryKeeper(),
+      namespace: cfg.connection.authNamespace,
+    });
+    const dispatcher = createDispatcher(cfg.connection.tls);
+    const token = driverToken(method);
+    // Log in now: a bad configuration or a used wrapping token is found before serving.
+    const started = Date.now();
+    const vault = new VaultClient({
+      url: cfg.connection.url,
+      dispatcher,
+      retries: cfg.connection.retries,
+      deadline: started + cfg.connection.timeoutMs,
+    });
+    await token.get(vault, started);
+    const getSecret = secretHandler({ cfg, method, token, dispatcher, log });
+    const server = await servePlugin(cfg.socket, getSecret);
+    log.info('serving', {
+      plugin: pluginName(cfg.socket),
+      socket: cfg.socket,
+      vault: cfg.connection.url,
+      auth: method.describe,
+    });
+    const signal = await new Promise<string>((resolve) => {
+      signals.once('SIGTERM', () => resolve('SIGTERM'));
+      signals.once('SIGINT', () => resolve('SIGINT'));
+    });
+    log.info('stopping', { signal });
+    await server.close(GRACE_MS);
+    await dispatcher.close();
+    log.info('stopped', { socket_removed: cfg.socket });
+    return EXIT.ok;
+  } catch (err) {
+    io.err(`error ${describe(err).replace(/\n/g, ' ')}\n`);
+    if (err instanceof VdlError && err.kind === 'wrapping') return EXIT.interception;
+    return err instanceof ConfigError ? EXIT.usage : EXIT.failure;
+  }
+}
