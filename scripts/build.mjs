@@ -33,13 +33,27 @@ export const ENTRIES = [
   { dir: 'kubelet-provider', source: 'src/kubelet-provider/entry.ts', bin: true },
 ];
 
-/** Modules imported with `import()` that stay files of their own, loaded only when needed. */
-const LAZY = new Set(['./slow-path.js']);
+/**
+ * What entries load with `import()` only when needed: files of their own, put beside every entry
+ * that refers to them. Specifier -> source.
+ */
+const LAZY = {
+  // The YAML parser: only for `registries` and configuration files.
+  yaml: 'yaml',
+  // undici: only when HTTP(S)_PROXY applies (src/core/transport.ts).
+  './transport-proxy.js': 'src/core/transport-proxy.ts',
+  // The credential helper's Vault side: only when its cache cannot answer.
+  './slow-path.js': 'src/credential-helper/slow-path.ts',
+};
+const lazyFile = (specifier) => `./${specifier.replace(/^\.\//, '').replace(/\.js$/, '')}.js`;
 
 // Required but never run on our paths: replaced so they are neither parsed nor loaded.
 const STUBS = [
   // @actions/core's getIDToken client; src/identity/github.ts fetches the token itself.
   [/@actions\/http-client/, 'module.exports = {};'],
+  // @actions/core's job summary, platform details and OIDC client, never called; summary reads
+  // fs.promises at load (node:fs/promises and readline with it).
+  [/@actions\/core\/lib\/(summary|platform|oidc-utils)\.js$/, 'module.exports = {};'],
   // undici's parser in its SIMD build: the plain build is the fallback undici then takes.
   [
     /undici\/lib\/llhttp\/llhttp_simd-wasm\.js$/,
@@ -54,17 +68,22 @@ const STUBS = [
   ],
 ];
 
+const LAZY_CRYPTO = `const load = () => require('node:crypto');
+setImmediate(load);
+module.exports = { randomUUID: () => load().randomUUID() };`;
+
 const plugins = [
   {
     name: 'stubs-and-lazy',
     setup(b) {
       b.onResolve({ filter: /./ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
-        // The YAML parser (only for `registries` and config files): yaml.js beside the entry.
-        if (args.path === 'yaml' && args.kind === 'dynamic-import')
-          return { path: './yaml.js', external: true };
-        if (LAZY.has(args.path) && args.kind === 'dynamic-import')
-          return { path: args.path, external: true };
+        if (args.kind === 'dynamic-import' && args.path in LAZY)
+          return { path: lazyFile(args.path), external: true };
+        // @actions/core needs node:crypto for one randomUUID per file command: load it then, or
+        // on the first idle turn of the event loop, not at start.
+        if (args.path === 'crypto' && /@actions\/core\//.test(args.importer))
+          return { path: 'lazy-crypto', namespace: 'stub', pluginData: LAZY_CRYPTO };
         const full = args.path.startsWith('.') ? join(args.resolveDir, args.path) : args.path;
         const hit = STUBS.find(([re]) => re.test(full));
         return hit ? { path: full, namespace: 'stub', pluginData: hit[1] } : undefined;
@@ -86,26 +105,47 @@ const COMMON = {
   legalComments: 'none',
   logLevel: 'warning',
   write: false,
+  // import() becomes require() in a promise: no ES module loader, and no namespace of a builtin
+  // built by reading all its exports.
+  supported: { 'dynamic-import': false },
   // import.meta.url (the CLI finds its package.json by it) from the CommonJS module's own path.
   define: { 'import.meta.url': '__vdlModuleUrl' },
 };
 const MODULE_URL = 'var __vdlModuleUrl=require("node:url").pathToFileURL(__filename).href;';
 
-const files = new Map();
-for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
+/** One bundle's text, and the lazy files it refers to. */
+async function bundle(source, banner) {
   const r = await build({
     ...COMMON,
-    entryPoints: [join(root, source)],
-    outfile: join(root, 'dist', dir, file),
-    banner: { js: `${bin ? '#!/usr/bin/env node\n' : ''}${MODULE_URL}` },
+    entryPoints: [source.startsWith('src/') ? join(root, source) : source],
+    outfile: 'out.js',
+    banner: { js: banner },
     plugins,
   });
   const text = r.outputFiles[0].text;
-  files.set(join(dir, file), { text, bin });
-  if (text.includes('import("./yaml.js")')) files.set(join(dir, 'yaml.js'), { yaml: true });
+  const refs = Object.keys(LAZY)
+    .map(lazyFile)
+    .filter((f) => text.includes(`require("${f}")`));
+  return { text, refs };
 }
-const yaml = (await build({ ...COMMON, entryPoints: ['yaml'], outfile: 'yaml.js' })).outputFiles[0]
-  .text;
+
+const lazy = new Map();
+for (const [specifier, source] of Object.entries(LAZY))
+  lazy.set(lazyFile(specifier), await bundle(source, MODULE_URL));
+
+const files = new Map();
+for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
+  const b = await bundle(source, `${bin ? '#!/usr/bin/env node\n' : ''}${MODULE_URL}`);
+  files.set(join(dir, file), { text: b.text, bin });
+  // What it loads lazily, and what those load in turn.
+  const todo = [...b.refs];
+  while (todo.length) {
+    const f = todo.pop();
+    if (files.has(join(dir, f))) continue;
+    files.set(join(dir, f), { text: lazy.get(f).text });
+    todo.push(...lazy.get(f).refs);
+  }
+}
 
 for (const dir of new Set(ENTRIES.map((e) => e.dir))) {
   rmSync(join(root, 'dist', dir), { recursive: true, force: true });
@@ -118,7 +158,7 @@ rmSync(join(root, 'dist', 'package.json'), { force: true });
 let failed = false;
 for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
   const out = join(root, 'dist', name);
-  const text = f.yaml ? yaml : f.text;
+  const { text } = f;
   writeFileSync(out, text);
   if (f.bin) chmodSync(out, 0o755);
   const size = Buffer.byteLength(text);

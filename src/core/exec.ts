@@ -1,5 +1,13 @@
 // Running a command: the secret goes through stdin only; output is captured, never echoed.
-import { spawn } from 'node:child_process';
+
+// node:child_process takes a few ms to load, and docker runs only after the HTTP exchanges: it
+// loads on the first turn of the event loop, while the first request is in flight.
+let loading: Promise<typeof import('node:child_process')> | undefined;
+const childProcess = () => {
+  loading ??= import('node:child_process');
+  return loading;
+};
+setImmediate(() => void childProcess());
 
 export interface ExecResult {
   code: number;
@@ -13,8 +21,9 @@ export type Exec = (
   opts?: { input?: string; env?: NodeJS.ProcessEnv },
 ) => Promise<ExecResult>;
 
-export const nodeExec: Exec = (cmd, args, opts = {}) =>
-  new Promise((resolve, reject) => {
+export const nodeExec: Exec = async (cmd, args, opts = {}) => {
+  const { spawn } = await childProcess();
+  return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
       env: opts.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -31,3 +40,4 @@ export const nodeExec: Exec = (cmd, args, opts = {}) =>
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
     child.stdin.end(opts.input ?? '');
   });
+};

@@ -4,10 +4,10 @@ import { dockerLogin, dockerLogout } from './docker.js';
 import { describe, VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 import { explainLogin } from './explain.js';
-import { createDispatcher } from './http.js';
 import { issueCredential } from './issue.js';
 import type { IdentityProvider, Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
+import { createTransport } from './transport.js';
 import { VaultClient } from './vault.js';
 
 /** One registry's part of the session. */
@@ -83,7 +83,7 @@ export function vaultClient(
   if (deps.vault) return deps.vault;
   return new VaultClient({
     url: cfg.url,
-    dispatcher: createDispatcher(cfg.tls),
+    transport: createTransport(cfg.tls),
     retries: cfg.retries,
     deadline: deps.clock.now() + cfg.timeoutMs,
     clock: deps.clock,
@@ -237,7 +237,9 @@ export async function cleanup(
   const ends = first
     ? `; it expires on its own at ${first.expiresAt} (TTL ${first.leaseDuration} s)`
     : '';
-  if (cfg.logout) {
+  // docker logout and the revocations do not depend on each other: they run side by side.
+  const logouts = async () => {
+    if (!cfg.logout) return;
     for (const [i, r] of records.entries()) {
       if (!r.loggedIn) continue;
       const registry = r.registry ?? cfg.registry;
@@ -249,7 +251,7 @@ export async function cleanup(
         logger.warn(`${describe(err)}`);
       }
     }
-  }
+  };
   const now = deps.clock.now();
   // A lease past its end is gone on its own; a revoked one is recorded so a retry skips it.
   const ended = (r: LoginRecord) => Boolean(r.expiresAt && Date.parse(r.expiresAt) <= now);
@@ -260,54 +262,58 @@ export async function cleanup(
   // What Vault did not confirm revoked keeps the session open for a later cleanup (post after
   // main, logout run again).
   let left = false;
-  if (cfg.revoke && token) {
-    const vault = client ?? vaultClient(cfg, deps);
-    for (const [i, r] of open) {
-      const leaseId = r.leaseId as string;
-      try {
-        const answer = await vault.revokeLease(leaseId, token, cfg.namespace);
-        if (answer === 'revoked') {
-          saveRecord(deps.state, i, { revoked: true });
-          logger.info(`Lease ${leaseId} revoked.`);
-          continue;
+  const revokes = async () => {
+    if (cfg.revoke && token) {
+      const vault = client ?? vaultClient(cfg, deps);
+      for (const [i, r] of open) {
+        const leaseId = r.leaseId as string;
+        try {
+          const answer = await vault.revokeLease(leaseId, token, cfg.namespace);
+          if (answer === 'revoked') {
+            saveRecord(deps.state, i, { revoked: true });
+            logger.info(`Lease ${leaseId} revoked.`);
+            continue;
+          }
+          if (s.borrowed) {
+            left = true;
+            logger.warn(
+              `Your Vault token may not revoke lease ${leaseId} (sys/leases/revoke not granted)${ends}.`,
+            );
+          } else
+            logger.debug(
+              'sys/leases/revoke not granted by the policy; revoke-self covers the lease.',
+            );
+          // The same policy refuses the rest as well.
+          break;
+        } catch (err) {
+          left ||= s.borrowed === true;
+          logger.warn(`Could not revoke lease ${leaseId}: ${describe(err)}${ends}`);
         }
-        if (s.borrowed) {
+      }
+      if (!s.borrowed) {
+        try {
+          const r = await vault.revokeSelf(token, cfg.authNamespace);
+          logger.info(
+            r === 'revoked'
+              ? 'Vault token revoked (with every lease it created).'
+              : 'Vault token was already revoked or expired.',
+          );
+        } catch (err) {
+          logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
           left = true;
-          logger.warn(
-            `Your Vault token may not revoke lease ${leaseId} (sys/leases/revoke not granted)${ends}.`,
-          );
-        } else
-          logger.debug(
-            'sys/leases/revoke not granted by the policy; revoke-self covers the lease.',
-          );
-        // The same policy refuses the rest as well.
-        break;
-      } catch (err) {
-        left ||= s.borrowed === true;
-        logger.warn(`Could not revoke lease ${leaseId}: ${describe(err)}${ends}`);
+        }
       }
+    } else if (cfg.revoke && s.borrowed && leases.length) {
+      left = true;
+      logger.warn(`VAULT_TOKEN is not set: cannot revoke ${leases.join(', ')}${ends}.`);
+    } else if (leases.length) {
+      logger.info(
+        `revoke is off: ${leases.join(', ')} stay${leases.length > 1 ? '' : 's'} alive${ends}.`,
+      );
     }
-    if (!s.borrowed) {
-      try {
-        const r = await vault.revokeSelf(token, cfg.authNamespace);
-        logger.info(
-          r === 'revoked'
-            ? 'Vault token revoked (with every lease it created).'
-            : 'Vault token was already revoked or expired.',
-        );
-      } catch (err) {
-        logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
-        left = true;
-      }
-    }
-  } else if (cfg.revoke && s.borrowed && leases.length) {
-    left = true;
-    logger.warn(`VAULT_TOKEN is not set: cannot revoke ${leases.join(', ')}${ends}.`);
-  } else if (leases.length) {
-    logger.info(
-      `revoke is off: ${leases.join(', ')} stay${leases.length > 1 ? '' : 's'} alive${ends}.`,
-    );
-  }
+  };
+  // The revocations first: their requests are on the wire while docker is being started.
+  await Promise.all([revokes(), logouts()]);
   // With revoke off the token lives on, so a later cleanup may still revoke it.
   if (cfg.revoke && !left) deps.state.save({ done: true });
 }

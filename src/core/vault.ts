@@ -1,9 +1,9 @@
 // The few Vault calls we make, each retried under one deadline; errors keep Vault's own texts.
-import type { Dispatcher } from 'undici';
 import { VaultHttpError } from './errors.js';
 import { DETERMINISTIC_ENGINE_ERROR } from './explain.js';
 import { httpJson, judgeHttp } from './http.js';
 import { type Clock, systemClock, type Verdict, withRetry } from './retry.js';
+import type { Transport } from './transport.js';
 
 export interface VaultAuth {
   token: string;
@@ -14,7 +14,7 @@ export interface VaultAuth {
 
 export interface VaultOptions {
   url: string;
-  dispatcher: Dispatcher;
+  transport: Transport;
   retries: number;
   /** Epoch ms by which every call must be done. */
   deadline: number;
@@ -80,7 +80,7 @@ export class VaultClient {
     const clock = this.opts.clock ?? systemClock;
     return withRetry(
       async (remainingMs) => {
-        const res = await httpJson(this.opts.dispatcher, {
+        const res = await httpJson(this.opts.transport, {
           method: c.method,
           url: `${this.opts.url}/v1/${c.path}`,
           headers,

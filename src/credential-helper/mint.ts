@@ -4,8 +4,8 @@ import { authMethod } from '../auth/from-settings.js';
 import type { AuthMethod, VaultLogin } from '../auth/method.js';
 import type { Entry } from '../core/config.js';
 import { VaultHttpError } from '../core/errors.js';
-import { createDispatcher } from '../core/http.js';
 import { issueCredential } from '../core/issue.js';
+import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';
 import { cacheKeeper } from './keeper.js';
@@ -35,7 +35,7 @@ export function vaultClient(cfg: HelperConfig, now: number): VaultClient {
   const c = cfg.host.connection;
   return new VaultClient({
     url: c.url,
-    dispatcher: createDispatcher(c.tls),
+    transport: createTransport(c.tls),
     retries: c.retries,
     deadline: now + c.timeoutMs,
   });

@@ -1,9 +1,10 @@
 // GitHub's OIDC token, fetched from the runner's endpoint with our own retrying client:
 // @actions/core's getIDToken would pull a second HTTP stack into the bundle (see scripts/build.mjs).
 import { VdlError } from '../core/errors.js';
-import { createDispatcher, httpJson, judgeHttp } from '../core/http.js';
+import { httpJson, judgeHttp } from '../core/http.js';
 import type { IdentityProvider } from '../core/ports.js';
 import { type Clock, withRetry } from '../core/retry.js';
+import { createTransport } from '../core/transport.js';
 
 export function githubIdentity(
   env: NodeJS.ProcessEnv,
@@ -27,10 +28,10 @@ export function githubIdentity(
       }
       const url = new URL(requestUrl);
       if (audience) url.searchParams.set('audience', audience);
-      const dispatcher = createDispatcher();
+      const transport = createTransport();
       return withRetry(
         async (remainingMs) => {
-          const res = await httpJson(dispatcher, {
+          const res = await httpJson(transport, {
             method: 'GET',
             url: url.toString(),
             headers: { authorization: `Bearer ${requestToken}` },

@@ -7,9 +7,9 @@ import { fileKeeper, withDirLock } from '../auth/file-keeper.js';
 import type { VaultLogin } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
-import { createDispatcher } from '../core/http.js';
 import { entryForImage } from '../core/image-entry.js';
 import { issueCredential } from '../core/issue.js';
+import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import { configFlag } from './args.js';
 import { cachePlan } from './cache.js';
@@ -94,7 +94,7 @@ export async function main(
     const deadline = start + Math.min(host.connection.timeoutMs, KUBELET_LIMIT_MS);
     const vault = new VaultClient({
       url: host.connection.url,
-      dispatcher: createDispatcher(host.connection.tls),
+      transport: createTransport(host.connection.tls),
       retries: host.connection.retries,
       deadline,
     });

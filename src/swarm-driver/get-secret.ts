@@ -1,10 +1,11 @@
 // One `/SecretProvider.GetSecret`: labels -> a Vault call with the driver's token -> the task's
 // value, or an `Err` that says what to fix. The log names the task and the path, never the value.
-import type { Dispatcher } from 'undici';
+
 import type { AuthMethod } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
 import { VaultHttpError } from '../core/errors.js';
 import { sourceCall } from '../core/issue.js';
+import type { Transport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { DriverConfig } from './config.js';
 import type { DriverToken } from './driver-token.js';
@@ -18,7 +19,7 @@ export interface DriverDeps {
   cfg: DriverConfig;
   method: AuthMethod;
   token: DriverToken;
-  dispatcher: Dispatcher;
+  transport: Transport;
   log: DriverLog;
   now?: () => number;
 }
@@ -65,7 +66,7 @@ export function secretHandler(d: DriverDeps): (req: SecretRequest) => Promise<Se
       });
       const vault = new VaultClient({
         url: conn.url,
-        dispatcher: d.dispatcher,
+        transport: d.transport,
         retries: conn.retries,
         deadline: started + conn.timeoutMs,
       });

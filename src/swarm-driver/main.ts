@@ -6,7 +6,7 @@ import { authMethod } from '../auth/from-settings.js';
 import { memoryKeeper } from '../auth/method.js';
 import { ConfigError, describe, VdlError } from '../core/errors.js';
 import { CONFIG_ENV } from '../core/host-config.js';
-import { createDispatcher } from '../core/http.js';
+import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import { DEFAULT_CONFIG_FILE, loadDriverConfig, pluginName } from './config.js';
 import { driverToken } from './driver-token.js';
@@ -62,18 +62,18 @@ export async function main(
       keeper: memoryKeeper(),
       namespace: cfg.connection.authNamespace,
     });
-    const dispatcher = createDispatcher(cfg.connection.tls);
+    const transport = createTransport(cfg.connection.tls);
     const token = driverToken(method);
     // Log in now: a bad configuration or a used wrapping token is found before serving.
     const started = Date.now();
     const vault = new VaultClient({
       url: cfg.connection.url,
-      dispatcher,
+      transport,
       retries: cfg.connection.retries,
       deadline: started + cfg.connection.timeoutMs,
     });
     await token.get(vault, started);
-    const getSecret = secretHandler({ cfg, method, token, dispatcher, log });
+    const getSecret = secretHandler({ cfg, method, token, transport, log });
     const server = await servePlugin(cfg.socket, getSecret);
     log.info('serving', {
       plugin: pluginName(cfg.socket),
@@ -87,7 +87,7 @@ export async function main(
     });
     log.info('stopping', { signal });
     await server.close(GRACE_MS);
-    await dispatcher.close();
+    await transport.close();
     log.info('stopped', { socket_removed: cfg.socket });
     return EXIT.ok;
   } catch (err) {

@@ -7,8 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { authMethod } from '../../src/auth/from-settings.js';
 import { type Keeper, memoryKeeper } from '../../src/auth/method.js';
 import { parseHostConfig } from '../../src/core/host-config.js';
-import { createDispatcher } from '../../src/core/http.js';
 import { issueCredential } from '../../src/core/issue.js';
+import { createTransport } from '../../src/core/transport.js';
 import { VaultClient } from '../../src/core/vault.js';
 import { baoApi, makeAppRole, makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
@@ -42,7 +42,7 @@ const file = (content: string) => {
 const client = () =>
   new VaultClient({
     url: env.vaultAddr,
-    dispatcher: createDispatcher(),
+    transport: createTransport(),
     retries: 1,
     deadline: Date.now() + 20_000,
   });

@@ -37,6 +37,8 @@ export interface ActionRun {
   outputs: Record<string, string>;
   state: Record<string, string>;
   dockerConfig: string;
+  /** The environment main ran in (without the per-step GITHUB_* files): a benchmark's floor runs in it. */
+  env: NodeJS.ProcessEnv;
   /** Everything printed by every step run so far plus the runner files, for leak scans. */
   readonly everything: string;
 }
@@ -228,6 +230,7 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
     outputs: parseFileCommands(main.files.output),
     state,
     dockerConfig,
+    env,
     get everything() {
       return steps.flatMap((s) => [s.output, s.files.output, s.files.env]).join('\n');
     },

@@ -5,7 +5,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { createDispatcher } from '../../src/core/http.js';
+import { createTransport } from '../../src/core/transport.js';
 import { VaultClient } from '../../src/core/vault.js';
 import { Kubelet, type KubeletOptions } from './kubelet.js';
 import { KUBE_AUDIENCE } from './kubernetes-auth.js';
@@ -127,7 +127,7 @@ export function printedByProvider(execs: { stdout: string; stderr: string }[]): 
 export async function revokeLeases(env: TestEnv): Promise<void> {
   const vault = new VaultClient({
     url: env.vaultAddr,
-    dispatcher: createDispatcher(),
+    transport: createTransport(),
     retries: 1,
     deadline: Date.now() + 20_000,
   });

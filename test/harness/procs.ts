@@ -104,17 +104,27 @@ export function run(
   });
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Below Linux's ephemeral range (32768-60999), so no outgoing connection's source port takes it. */
+const PORTS = { from: 20000, to: 32000 };
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that was free a moment ago on 127.0.0.1, for a process we start. Picked at random
+ * outside the ephemeral range: a port the kernel handed out (listen on 0) could be taken as the
+ * source port of any outgoing connection before the process binds it.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
+    if (await tryListen(port)) return port;
+  }
 }
 
 /** Polls `check` until it returns true, or throws naming `what` with the process output. */

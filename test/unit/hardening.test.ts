@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import { VaultHttpError, VdlError } from '../../src/core/errors.js';
 import { explainIssue, explainLogin } from '../../src/core/explain.js';
-import { judgeHttp, proxyFor } from '../../src/core/http.js';
+import { judgeHttp } from '../../src/core/http.js';
+import { proxyFor } from '../../src/core/proxy-env.js';
 
 const cfg = parseConfig({
   url: 'https://v.test',
@@ -20,7 +21,11 @@ describe('proxyFor (what undici will use, for messages)', () => {
     const env = { HTTP_PROXY: 'http://a:1', https_proxy: 'http://b:2', HTTPS_PROXY: 'http://c:3' };
     expect(proxyFor(http, env)).toEqual({ url: 'http://a:1', from: 'HTTP_PROXY' });
     expect(proxyFor(https, env)).toEqual({ url: 'http://b:2', from: 'https_proxy' });
-    expect(proxyFor(https, { HTTP_PROXY: 'http://a:1' })).toBeUndefined();
+    // As undici: https falls back to the HTTP proxy when no HTTPS proxy is set.
+    expect(proxyFor(https, { HTTP_PROXY: 'http://a:1' })).toEqual({
+      url: 'http://a:1',
+      from: 'HTTP_PROXY',
+    });
   });
 
   it('never shows proxy credentials', () => {

@@ -5,37 +5,22 @@
 // Phases are read off the engine stand-in's request log, so nothing in the provider is timed.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeAppRole } from '../test/harness/approle.js';
-import { startEnv } from '../test/harness/index.js';
-import type { Kubelet, Pod, ProviderExec } from '../test/harness/kubelet.js';
+import { makeAppRole } from '../../test/harness/approle.js';
+import { startEnv } from '../../test/harness/index.js';
+import type { Kubelet, Pod, ProviderExec } from '../../test/harness/kubelet.js';
 import {
   installProvider,
   kubeletConfig,
   revokeLeases,
   startKubelet,
   writeProviderConfig,
-} from '../test/harness/kubelet-provider.js';
-import { KUBE_MOUNT, kubernetesAuth } from '../test/harness/kubernetes-auth.js';
-import type { SeenRequest, TestEnv } from '../test/harness/types.js';
+} from '../../test/harness/kubelet-provider.js';
+import { KUBE_MOUNT, kubernetesAuth } from '../../test/harness/kubernetes-auth.js';
+import type { SeenRequest, TestEnv } from '../../test/harness/types.js';
+import { add, type Series, table } from './stats.js';
 
 const WARMUP = 2;
 const PULLS_PER_ACCOUNT = 50;
-
-type Series = Record<string, number[]>;
-
-function quantile(xs: number[], q: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] ?? Number.NaN;
-}
-const fmt = (ms: number) => (Number.isNaN(ms) ? '–' : `${ms.toFixed(0)} ms`);
-const table = (title: string, s: Series) =>
-  [
-    `| ${title} | median | p95 |`,
-    '|---|---:|---:|',
-    ...Object.entries(s).map(
-      ([k, v]) => `| ${k} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.95))} |`,
-    ),
-  ].join('\n');
 
 /** One provider run split at the Vault requests it made (login, then the lease). */
 function phases(s: Series, e: ProviderExec, log: SeenRequest[]): void {
@@ -43,17 +28,13 @@ function phases(s: Series, e: ProviderExec, log: SeenRequest[]): void {
   const mine = log.filter((r) => r.at >= e.startedAt && r.at <= end);
   const login = mine.find((r) => r.path.endsWith('/login'));
   const lease = mine.find((r) => r.path.startsWith('/v1/dockerhub/token/'));
-  const add = (k: string, v: number) => {
-    s[k] ??= [];
-    s[k].push(v);
-  };
-  add('total', e.ms);
+  add(s, 'total', e.ms);
   if (!login || !lease) return;
   const leased = lease.doneAt ?? lease.at;
-  add('start + config + request', login.at - e.startedAt);
-  add('Vault login', lease.at - login.at);
-  add('lease', leased - lease.at);
-  add('answer + exit', end - leased);
+  add(s, 'start + config + request', login.at - e.startedAt);
+  add(s, 'Vault login', lease.at - login.at);
+  add(s, 'lease', leased - lease.at);
+  add(s, 'answer + exit', end - leased);
 }
 
 async function runs(
@@ -144,6 +125,8 @@ export async function benchKubelet(n: number): Promise<string> {
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
 
     return [
+      '## Kubelet credential provider',
+      '',
       table('Kubelet provider run, node identity (AppRole)', node),
       '',
       table('Kubelet provider run, workload identity (service account token)', workload),
@@ -154,6 +137,7 @@ export async function benchKubelet(n: number): Promise<string> {
       `| Vault requests | ${vault.length} |`,
       `| Vault requests per pull | ${(vault.length / pulls).toFixed(2)} |`,
       `| Vault requests per provider run | ${(vault.length / Math.max(1, k.execs.length)).toFixed(0)} |`,
+      '',
     ].join('\n');
   } finally {
     await env.stop();

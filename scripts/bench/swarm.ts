@@ -7,10 +7,10 @@ import {
   prepareDriverVault,
   revokeLiveLeases,
   startDriver,
-} from '../test/e2e/swarm-driver-run.js';
-import { startSwarm } from '../test/e2e/swarm-service.js';
-import { startDaemon } from '../test/harness/daemon.js';
-import type { DockerDaemon, TestEnv } from '../test/harness/types.js';
+} from '../../test/e2e/swarm-driver-run.js';
+import { startSwarm } from '../../test/e2e/swarm-service.js';
+import { startDaemon } from '../../test/harness/daemon.js';
+import type { DockerDaemon, TestEnv } from '../../test/harness/types.js';
 
 type Series = Record<string, number[]>;
 const add = (s: Series, k: string, v: number) => {

@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { HELPER_BIN } from '../test/harness/credential-helper.js';
-import { startDaemon } from '../test/harness/daemon.js';
-import { runAction } from '../test/harness/github-runner.js';
-import { run } from '../test/harness/procs.js';
-import type { TestEnv } from '../test/harness/types.js';
+import { HELPER_BIN } from '../../test/harness/credential-helper.js';
+import { startDaemon } from '../../test/harness/daemon.js';
+import { runAction } from '../../test/harness/github-runner.js';
+import { run } from '../../test/harness/procs.js';
+import type { TestEnv } from '../../test/harness/types.js';
 
 const WARMUP = 3;
 
