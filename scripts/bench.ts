@@ -16,6 +16,7 @@ import {
   type Runtime,
 } from './bench/action.js';
 import { benchCredentialHelper } from './bench/credential-helper.js';
+import { benchKubelet } from './bench/kubelet.js';
 import { benchOrb } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
 import { benchSwarmDriver } from './bench/swarm.js';
@@ -152,6 +153,7 @@ async function main() {
     '',
     table('Swarm secrets driver', swarm),
     '',
+    await benchKubelet(RUNS),
     '## Bundles and requests',
     '',
     '| bundle | size |',

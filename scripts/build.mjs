@@ -30,6 +30,7 @@ export const ENTRIES = [
   // Imported by the helper's entry only when its cache cannot answer.
   { dir: 'credential-helper', source: 'src/credential-helper/slow-path.ts', file: 'slow-path.js' },
   { dir: 'swarm-driver', source: 'src/swarm-driver/entry.ts', bin: true },
+  { dir: 'kubelet-provider', source: 'src/kubelet-provider/entry.ts', bin: true },
 ];
 
 /**

@@ -22,16 +22,39 @@ export function registryKey(server: string): string {
   return HUB_HOSTS.has(host) ? DOCKER_HUB : host;
 }
 
+/** An image reference taken apart: where it is pulled from and which repository. */
+export interface ImageRef {
+  /** The registry host as the image spells it (`127.0.0.1:5000`, `docker.io`); '' when it names none (`nginx`). */
+  host: string;
+  /** The configuration key of that registry (lower case; Docker Hub in every spelling is `docker.io`). */
+  registry: string;
+  /** The repository without tag or digest; Docker Hub's official images get `library/`. */
+  path: string;
+}
+
 /**
- * The registry an image reference pulls from, by docker's rule: the first path segment is a host
- * when it has a "." or ":" or is `localhost`; otherwise the image is on Docker Hub
- * (`nginx`, `library/nginx`, `docker.io/library/nginx`, `index.docker.io/library/nginx`).
+ * Docker's rule: the first path segment is a host when it has a "." or ":" or is `localhost`;
+ * otherwise the image is on Docker Hub (`nginx`, `library/nginx`, `docker.io/library/nginx`,
+ * `index.docker.io/library/nginx`).
  */
-export function registryOfImage(image: string): string {
-  const ref = image.trim().replace(/^[a-z][a-z0-9+.-]*:\/\//i, '');
+export function imageRef(image: string): ImageRef {
+  const ref = (
+    image
+      .trim()
+      .replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')
+      .split('@')[0] ?? ''
+  ).trim();
   const slash = ref.indexOf('/');
-  if (slash < 0) return DOCKER_HUB;
-  const first = ref.slice(0, slash);
-  if (!/[.:]/.test(first) && first !== 'localhost') return DOCKER_HUB;
-  return registryKey(first);
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const host = first && (/[.:]/.test(first) || first === 'localhost') ? first : '';
+  const registry = host ? registryKey(host) : DOCKER_HUB;
+  // The tag is whatever follows the last ":" after the last "/" (the host, with its port, is gone).
+  const repo = (host ? ref.slice(slash + 1) : ref).replace(/:[^/:]*$/, '');
+  const path = registry === DOCKER_HUB && !repo.includes('/') ? `library/${repo}` : repo;
+  return { host, registry, path };
+}
+
+/** The registry an image reference pulls from (see imageRef). */
+export function registryOfImage(image: string): string {
+  return imageRef(image).registry;
 }

@@ -40,19 +40,17 @@ export function createTransport(tls?: TlsConfig): Transport {
   let secure: Promise<{ mod: typeof Https; agent: Https.Agent }> | undefined;
   let proxied: Promise<ProxyTransport> | undefined;
 
-  function httpsClient(): Promise<{ mod: typeof Https; agent: Https.Agent }> {
-    if (!secure) {
-      secure = import('node:https').then((mod) => ({
-        mod,
-        agent: new mod.Agent({ keepAlive: true, ...material }),
-      }));
-    }
+  function https() {
+    secure ??= import('node:https').then((mod) => ({
+      mod,
+      agent: new mod.Agent({ keepAlive: true, ...material }),
+    }));
     return secure;
   }
 
   async function direct(r: TransportRequest): Promise<TransportAnswer> {
     const { mod, agent } =
-      r.url.protocol === 'https:' ? await httpsClient() : { mod: http, agent: plain };
+      r.url.protocol === 'https:' ? await https() : { mod: http, agent: plain };
     return new Promise((resolve, reject) => {
       const req = mod.request(
         r.url,
@@ -79,8 +77,7 @@ export function createTransport(tls?: TlsConfig): Transport {
     clientCert: Boolean(material.cert),
     request(r) {
       if (!proxyFor(r.url, process.env)) return direct(r);
-      if (!proxied)
-        proxied = import('./transport-proxy.js').then((m) => m.proxyTransport(material));
+      proxied ??= import('./transport-proxy.js').then((m) => m.proxyTransport(material));
       return proxied.then((p) => p.request(r));
     },
     async close() {

@@ -129,6 +129,20 @@ export class VaultClient {
     return this.login(mount, { role, jwt }, namespace);
   }
 
+  /**
+   * The token's own remaining TTL in seconds (0: it never expires), for a token this tool did not
+   * log in for (VAULT_TOKEN, a Vault Agent sink): whatever it leases dies with it.
+   */
+  async tokenTtl(token: string, namespace?: string): Promise<number> {
+    const answer = (await this.call({
+      method: 'GET',
+      path: 'auth/token/lookup-self',
+      token,
+      namespace,
+    })) as { data?: { ttl?: number } };
+    return answer?.data?.ttl ?? 0;
+  }
+
   /** Looks a wrapping token up without using it (read-only, so retried like any read). */
   async lookupWrapping(wrapToken: string, namespace?: string): Promise<WrapInfo> {
     const answer = (await this.call({

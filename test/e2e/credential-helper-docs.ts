@@ -1,10 +1,9 @@
-// The blocks of docs/credential-helper.md that the suite runs: configuration files marked
-// `<!-- config: NAME -->` and shell blocks marked `<!-- snippet: NAME -->`, each on the line right
-// before the fence. Tests take them verbatim and swap only the example names for the test
-// environment's (the Vault address, the registry, the Docker Hub account, file paths).
-import { readFileSync } from 'node:fs';
+// The blocks of docs/credential-helper.md that the suite runs (see test/harness/doc-blocks.ts).
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as blocks from '../harness/doc-blocks.js';
+
+export type { DocBlock } from '../harness/doc-blocks.js';
 
 export const DOC = join(
   dirname(fileURLToPath(import.meta.url)),
@@ -14,42 +13,7 @@ export const DOC = join(
   'credential-helper.md',
 );
 
-export interface DocBlock {
-  kind: 'config' | 'snippet';
-  name: string;
-  lang: string;
-  line: number;
-  code: string;
-}
+export const docBlocks = () => blocks.docBlocks(DOC);
 
-export function docBlocks(): DocBlock[] {
-  const lines = readFileSync(DOC, 'utf8').split('\n');
-  const blocks: DocBlock[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^<!--\s*(config|snippet):\s*([a-z0-9-]+)\s*-->$/.exec((lines[i] ?? '').trim());
-    if (!m) continue;
-    const open = /^```(\w+)\s*$/.exec(lines[i + 1] ?? '');
-    if (!open) throw new Error(`${DOC}:${i + 1}: a marker must stand right before a fence`);
-    const close = lines.findIndex((l, j) => j > i + 1 && /^```\s*$/.test(l));
-    blocks.push({
-      kind: m[1] as DocBlock['kind'],
-      name: m[2] ?? '',
-      lang: open[1] ?? '',
-      line: i + 2,
-      code: `${lines.slice(i + 2, close).join('\n')}\n`,
-    });
-  }
-  return blocks;
-}
-
-/** The block named `name`, with each example value replaced (every one must occur). */
-export function docBlock(name: string, swap: Record<string, string> = {}): string {
-  const block = docBlocks().find((b) => b.name === name);
-  if (!block) throw new Error(`${DOC} has no block marked ${name}`);
-  let code = block.code;
-  for (const [from, to] of Object.entries(swap)) {
-    if (!code.includes(from)) throw new Error(`${DOC} block ${name} no longer says ${from}`);
-    code = code.split(from).join(to);
-  }
-  return code;
-}
+export const docBlock = (name: string, swap: Record<string, string> = {}) =>
+  blocks.docBlock(DOC, name, swap);

@@ -11,6 +11,7 @@ import { type ArgvRecorder, makeArgvRecorder } from '../harness/argv-recorder.js
 import { snippets } from '../harness/doc-snippets.js';
 import { runAction } from '../harness/github-runner.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { issuerPublicKeyPem } from '../harness/issuer-key.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { run } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
@@ -57,6 +58,9 @@ beforeAll(async () => {
   // The bao CLI takes the vault CLI's commands and VAULT_* variables.
   writeFileSync(join(shim, 'vault'), '#!/bin/sh\nexec bao "$@"\n');
   chmodSync(join(shim, 'vault'), 0o755);
+  // The kubelet page's cluster issuer: ISSUER (below), and its signing key as the API server's
+  // sa.pub, played by the test issuer.
+  writeFileSync(join(env.tmpDir, 'sa.pub'), await issuerPublicKeyPem(env.issuer.url));
 });
 afterAll(async () => {
   if (!env) return;
@@ -81,6 +85,7 @@ async function sh(code: string): Promise<{ code: number | null; output: string }
       REGISTRY_TOKEN,
       CIRCLECI_ORG_ID: ORG_ID,
       CIRCLECI_PROJECT_ID: PROJECT_ID,
+      ISSUER: env.issuer.url,
     },
   });
   const output = `${r.stdout}${r.stderr}`;

@@ -36,6 +36,10 @@ const PACKED_FILES = [
   'dist/credential-helper/slow-path.js',
   'dist/credential-helper/transport-proxy.js',
   'dist/credential-helper/yaml.js',
+  'dist/kubelet-provider/index.js',
+  'dist/kubelet-provider/package.json',
+  'dist/kubelet-provider/transport-proxy.js',
+  'dist/kubelet-provider/yaml.js',
   'dist/swarm-driver/index.js',
   'dist/swarm-driver/package.json',
   'dist/swarm-driver/transport-proxy.js',
@@ -46,6 +50,7 @@ const BINS = {
   'vault-docker-login': 'dist/cli/index.js',
   'vault-swarm-secrets': 'dist/swarm-driver/index.js',
   'docker-credential-vault': 'dist/credential-helper/index.cjs',
+  'vault-credential-provider': 'dist/kubelet-provider/index.js',
 };
 
 let env: TestEnv;
