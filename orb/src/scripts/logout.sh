@@ -89,7 +89,7 @@ vdl_cleanup_session() {
   # Then the token, which takes its leases with it.
   vdl_vault POST auth/token/revoke-self "$auth_ns"
   status=$VDL_STATUS
-  rm -f "$VDL_TOKEN_HEADER"
+  : >"$VDL_TOKEN_HEADER" # the token leaves the disk now; the trap removes the file
   local what="${#leases[@]} leases"
   case "${#leases[@]}" in 0) what="no lease (static secrets)" ;; 1) what="lease ${leases[0]}" ;; esac
   case "$status" in
