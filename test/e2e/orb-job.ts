@@ -1,5 +1,6 @@
 // One CircleCI job running the packed orb (login [, steps] [, logout]) for the orb hardening tests,
-// with an argv recorder on docker, curl, jq and python3 and the leak scan on everything it left.
+// with an argv recorder on docker and curl (and on jq and python3, which the orb must not need)
+// and the leak scan on everything it left.
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeArgvRecorder } from '../harness/argv-recorder.js';

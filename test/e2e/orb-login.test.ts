@@ -1,6 +1,6 @@
 // The packed orb run as CircleCI runs a job, against real OpenBao, a real registry, the real docker
-// CLI and a real daemon (local, and remote over TCP): machine and remote-docker executors, the
-// python3 fallback, cleanup, leaks; the credential pulls a private image, then is refused.
+// CLI and a real daemon (local, and remote over TCP): machine and remote-docker executors, no
+// jq or python3 needed, cleanup, leaks; the credential pulls a private image, then is refused.
 import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -151,7 +151,9 @@ describe('orb on a machine executor', () => {
     // The recorder saw the real calls, so its argv scan is not vacuous.
     const names = r.argv.map((a) => a[0]);
     expect(names.filter((n) => n === 'curl')).toHaveLength(4);
-    expect(names).toContain('jq');
+    // JSON is the orb's own bash: jq and python3 are recorded, and never run.
+    expect(names).not.toContain('jq');
+    expect(names).not.toContain('python3');
     expect(r.argv).toContainEqual(expect.arrayContaining(['docker', 'login', '--password-stdin']));
     expect(r.argv).toContainEqual(['docker', 'logout', env.registry.host]);
     const seen = env.engine.requests.slice(before).map((q) => `${q.method} ${q.path} ${q.status}`);
@@ -176,10 +178,13 @@ describe('orb on a machine executor', () => {
     expect(r.circleciCalls).toEqual([]);
   });
 
-  it('works without jq through python3', async () => {
-    const r = await job({ hide: ['jq'], login: { audience: env.fixtures.audience } });
+  it('needs neither jq nor python3: bash, curl and the docker CLI are enough', async () => {
+    const r = await job({ hide: ['jq', 'python3'], login: { audience: env.fixtures.audience } });
     expect(r.success, r.output).toBe(true);
-    expect(r.argv.map((a) => a[0])).toContain('python3');
+    expect(r.circleciCalls).toEqual([
+      ['run', 'oidc', 'get', '--claims', JSON.stringify({ aud: env.fixtures.audience })],
+    ]);
+    expect([...new Set(r.argv.map((a) => a[0]))].sort()).toEqual(['curl', 'docker']);
     expect(r.output).toContain('Revoked the Vault token');
   });
 });

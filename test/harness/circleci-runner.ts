@@ -36,7 +36,7 @@ export interface RunJobOptions {
   env?: Record<string, string | undefined>;
   /** Directories put first on PATH, e.g. argv recorders. */
   pathPrepend?: string[];
-  /** Commands left off PATH (e.g. ['jq'] to exercise the python3 fallback). */
+  /** Commands left off PATH (e.g. ['jq', 'python3'] to show the orb needs neither). */
   hide?: string[];
   /** What `circleci run oidc get --claims '{"aud": A}'` prints, by audience A. */
   oidcTokens?: Record<string, string>;

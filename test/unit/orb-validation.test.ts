@@ -117,11 +117,11 @@ describe('orb login input validation', () => {
   );
 
   it.concurrent.each(BAD.filter(([name]) => ['registries', 'secret_body'].includes(name)))(
-    'rejects %s = %j the same way through python3 (no jq)',
+    'rejects %s = %j the same way with neither jq nor python3 on PATH',
     async (name, value) => {
       const { account: _, registry: __, ...rest } = GOOD;
       const params = name === 'registries' ? rest : { ...GOOD, secret_method: 'write' };
-      const r = await run({ ...params, [name]: value }, ['jq']);
+      const r = await run({ ...params, [name]: value }, ['jq', 'python3']);
       expect(r.success).toBe(false);
       expect(r.output).toContain(`parameter '${name}' is invalid`);
       expect(r.output).toContain('Accepted:');

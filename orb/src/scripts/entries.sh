@@ -8,83 +8,79 @@
 VDL_SEP=$'\x1f'
 VDL_SINGLE_PARAMS="registry account secret_path secret_method secret_body username_field password_field"
 
-# vdl_registries_records: the `registries` JSON array on stdin -> records on stdout, or one line
-# `!<problem>` naming the entry and key at fault.
+VDL_ENTRY_KEYS="registry secret_path method username_field password_field"
+
+# vdl_registries_records JSON: one record per entry of the `registries` array in
+# $VDL_WORK/registries (the fields of $VDL_WORK/entries, the body compact), or returns 1 with
+# VDL_PROBLEM naming the entry and key at fault.
 vdl_registries_records() {
-  if [ "$VDL_JSON" = jq ]; then
-    VDL_JQ_SEP=$VDL_SEP jq -r '
-      def str($i; $k): if .[$k] == null then ""
-        elif (.[$k] | type) != "string" then error("entry \($i): \($k) is not a string")
-        elif (.[$k] | test("[[:cntrl:]]")) then error("entry \($i): \($k) contains a control character")
-        else .[$k] end;
-      try (
-        if type != "array" or length == 0 then error("it is not a non-empty JSON array") else . end
-        | to_entries[] | .key as $i | .value
-        | if type != "object" then error("entry \($i) is not an object") else . end
-        | (keys - ["registry", "secret_path", "method", "body", "username_field", "password_field"]) as $extra
-        | if ($extra | length) > 0 then error("entry \($i): unknown keys \($extra | join(", "))") else . end
-        | if (.secret_path // "") == "" then error("entry \($i): secret_path is missing") else . end
-        | if .body != null and (.body | type) != "object" then error("entry \($i): body is not a JSON object") else . end
-        | [str($i; "registry"), str($i; "secret_path"), str($i; "method"), str($i; "username_field"),
-           str($i; "password_field"), (if .body == null then "" else (.body | tojson) end)]
-        | join(env.VDL_JQ_SEP)
-      ) catch "!\(.)"' 2>/dev/null || printf '!it is not valid JSON\n'
-  else
-    VDL_JQ_SEP=$VDL_SEP python3 -c '
-import json, os, re, sys
-KEYS = ["registry", "secret_path", "method", "username_field", "password_field"]
-def main():
-    try:
-        doc = json.load(sys.stdin)
-    except ValueError:
-        return ["!it is not valid JSON"]
-    if not isinstance(doc, list) or not doc:
-        return ["!it is not a non-empty JSON array"]
-    out = []
-    for i, e in enumerate(doc):
-        if not isinstance(e, dict):
-            return ["!entry %d is not an object" % i]
-        extra = sorted(set(e) - set(KEYS) - {"body"})
-        if extra:
-            return ["!entry %d: unknown keys %s" % (i, ", ".join(extra))]
-        if not e.get("secret_path"):
-            return ["!entry %d: secret_path is missing" % i]
-        if e.get("body") is not None and not isinstance(e["body"], dict):
-            return ["!entry %d: body is not a JSON object" % i]
-        row = []
-        for k in KEYS:
-            v = e.get(k)
-            if v is None:
-                v = ""
-            if not isinstance(v, str):
-                return ["!entry %d: %s is not a string" % (i, k)]
-            if re.search("[\x00-\x1f\x7f]", v):
-                return ["!entry %d: %s contains a control character" % (i, k)]
-            row.append(v)
-        body = e.get("body")
-        row.append("" if body is None else json.dumps(body, separators=(",", ":")))
-        out.append(os.environ["VDL_JQ_SEP"].join(row))
-    return out
-print("\n".join(main()))
-'
+  local i n j nk e k t v row extra
+  : >"$VDL_WORK/registries"
+  if ! vdl_json_parse "$1"; then
+    VDL_PROBLEM="it is not valid JSON ($VDL_JSON_ERROR)"
+    return 1
   fi
+  if [ "${VDL_JT[.]}" != array ] || [ "${VDL_JN[.]}" -eq 0 ]; then
+    VDL_PROBLEM="it is not a non-empty JSON array"
+    return 1
+  fi
+  n=${VDL_JN[.]}
+  for ((i = 0; i < n; i++)); do
+    e="[$i]"
+    VDL_PROBLEM="entry $i is not an object"
+    [ "${VDL_JT[$e]}" = object ] || return 1
+    extra=()
+    nk=${VDL_JN[$e]}
+    for ((j = 0; j < nk; j++)); do
+      k=${VDL_JK[$j:$e]}
+      [[ " $VDL_ENTRY_KEYS body " == *" $k "* ]] || extra+=("$k")
+    done
+    if [ "${#extra[@]}" -gt 0 ]; then
+      vdl_sort_words extra
+      printf -v VDL_PROBLEM 'entry %s: unknown keys %s' "$i" "${extra[0]}"
+      for k in "${extra[@]:1}"; do VDL_PROBLEM+=", $k"; done
+      return 1
+    fi
+    # As jq's `.secret_path // ""`: absent, null, false and "" are all missing.
+    VDL_PROBLEM="entry $i: secret_path is missing"
+    [[ ${VDL_JT[$e.secret_path]:-null} != null && ${VDL_JV[$e.secret_path]} != false && -n ${VDL_JV[$e.secret_path]} ]] || return 1
+    t=${VDL_JT[$e.body]:-null}
+    VDL_PROBLEM="entry $i: body is not a JSON object"
+    [ "$t" = null ] || [ "$t" = object ] || return 1
+    row=""
+    for k in $VDL_ENTRY_KEYS; do
+      v=${VDL_JV[$e.$k]:-}
+      case ${VDL_JT[$e.$k]:-null} in
+        null) ;;
+        string)
+          VDL_PROBLEM="entry $i: $k contains a control character"
+          [[ $v != *[[:cntrl:]]* ]] || return 1
+          ;;
+        *)
+          VDL_PROBLEM="entry $i: $k is not a string"
+          return 1
+          ;;
+      esac
+      row+=$v$VDL_SEP
+    done
+    [ "$t" = null ] || row+=${VDL_JV[$e.body]}
+    printf '%s\n' "$row" >>"$VDL_WORK/registries"
+  done
 }
 
-# vdl_json_object_compact: the JSON object on stdin, compacted onto one line, or nothing.
-vdl_json_object_compact() {
-  if [ "$VDL_JSON" = jq ]; then
-    jq -c 'if type == "object" then . else empty end' 2>/dev/null || true
-  else
-    python3 -c '
-import json, sys
-try:
-    doc = json.load(sys.stdin)
-except ValueError:
-    sys.exit(0)
-if isinstance(doc, dict):
-    print(json.dumps(doc, separators=(",", ":")))
-'
-  fi
+# vdl_sort_words ARRAY_NAME: sorts the named array in place, by bytes (code points), as jq's keys.
+vdl_sort_words() {
+  local LC_ALL=C
+  local -n _sw=$1
+  local i j w
+  for ((i = 1; i < ${#_sw[@]}; i++)); do
+    w=${_sw[i]}
+    for ((j = i - 1; j >= 0; j--)); do
+      [[ ${_sw[j]} > $w ]] || break
+      _sw[j + 1]=${_sw[j]}
+    done
+    _sw[j + 1]=$w
+  done
 }
 
 # vdl_add_entry PREFIX REGISTRY PATH METHOD USERNAME_FIELD PASSWORD_FIELD BODY: validates one login
@@ -109,11 +105,13 @@ vdl_add_entry() {
   fi
   if [ -n "$body" ]; then
     [ "$method" = write ] || vdl_fail "parameter '$b_name' is invalid: a body is only sent with method write. Accepted: empty, or set '$m_name' to write."
-    body=$(printf '%s' "$body" | vdl_json_object_compact)
-    [ -n "$body" ] || vdl_fail "parameter '$b_name' is invalid: it is not a JSON object. Accepted: a JSON object such as {\"ttl\": \"1h\"}."
+    if ! vdl_json_parse "$body" || [ "${VDL_JT[.]}" != object ]; then
+      vdl_fail "parameter '$b_name' is invalid: it is not a JSON object${VDL_JSON_ERROR:+ ($VDL_JSON_ERROR)}. Accepted: a JSON object such as {\"ttl\": \"1h\"}."
+    fi
+    body=${VDL_JV[.]}
   elif [ "$method" = write ]; then
     body={}
-    [[ $path != "$VDL_ENGINE_MOUNT"/token/* ]] || body=$(vdl_json_obj label VDL_LABEL)
+    [[ $path != "$VDL_ENGINE_MOUNT"/token/* ]] || vdl_json_obj body label VDL_LABEL
   fi
   printf '%s\n' "$registry$VDL_SEP$path$VDL_SEP$method$VDL_SEP$ufield$VDL_SEP$pfield$VDL_SEP$body" >>"$VDL_WORK/entries"
 }
@@ -142,13 +140,11 @@ vdl_plan_entries() {
   done
   [ -z "$set" ] || vdl_fail "parameter 'registries' is invalid: it replaces$set, which are set too. Accepted: 'registries' alone, with those keys in its entries (registry, secret_path, method, body, username_field, password_field)."
   vdl_check_path engine_mount "$VDL_ENGINE_MOUNT"
-  printf '%s' "$PARAM_REGISTRIES" | vdl_registries_records >"$VDL_WORK/registries"
+  if ! vdl_registries_records "$PARAM_REGISTRIES"; then
+    vdl_fail "parameter 'registries' is invalid: $VDL_PROBLEM. Accepted: a JSON array of {\"registry\", \"secret_path\", optional \"method\" (read|write), \"body\" (object), \"username_field\", \"password_field\"}."
+  fi
   while IFS=$VDL_SEP read -r reg path method ufield pfield body; do
-    if [[ $reg == !* ]]; then
-      vdl_fail "parameter 'registries' is invalid: ${reg#!}. Accepted: a JSON array of {\"registry\", \"secret_path\", optional \"method\" (read|write), \"body\" (object), \"username_field\", \"password_field\"}."
-    fi
     vdl_add_entry "registries[$i]." "$reg" "$path" "$method" "$ufield" "$pfield" "$body"
     i=$((i + 1))
   done <"$VDL_WORK/registries"
-  [ "$i" -gt 0 ] || vdl_fail "parameter 'registries' is invalid: it is empty. Accepted: a non-empty JSON array."
 }

@@ -4,7 +4,7 @@
 # vdl_login_hint: after a failed JWT login; uses VDL_STATUS, VDL_RESPONSE and the PARAM_* names.
 vdl_login_hint() {
   local errors
-  errors=$(vdl_json_errors <"$VDL_RESPONSE")
+  vdl_json_errors errors "$VDL_RESPONSE"
   if [ -n "${VDL_PLAIN_HTTP:-}" ]; then
     printf "use http:// in 'url' (or VAULT_ADDR), or enable TLS on Vault's listener."
     return 0
@@ -45,7 +45,7 @@ vdl_issue_hint() {
     caps='["read"]'
     kv=$(vdl_kv_hint "$1")
   fi
-  errors=$(vdl_json_errors <"$VDL_RESPONSE")
+  vdl_json_errors errors "$VDL_RESPONSE"
   case "$VDL_STATUS:$errors" in
     000:*) printf "Vault did not answer in time: retry, or raise 'timeout'." ;;
     403:*) printf "the policy of role '%s' needs capabilities %s on %s (and 'namespace' must be where the secret is mounted); Docker Hub engine paths are written, other secrets read unless 'secret_method' says otherwise.%s" "$VDL_ROLE" "$caps" "$1" "$kv" ;;

@@ -8,8 +8,6 @@
 # The Docker Hub engine's errors that repeat on every attempt (its own spelling: "finde").
 VDL_ENGINE_FINAL='unable to finde? configuration for|requested scope .* is not permitted|invalid slice provided'
 
-vdl_remaining() { printf '%s' $((VDL_DEADLINE - SECONDS)); }
-
 vdl_retryable() {
   case "$1" in
     000 | 412 | 429) return 0 ;;
@@ -28,7 +26,7 @@ vdl_sleep_before_retry() {
   else
     ms=$((1000 * 2 ** ($1 - 1) + RANDOM % 500))
   fi
-  [ $((ms / 1000)) -lt "$(vdl_remaining)" ] || return 1
+  [ $((ms / 1000)) -lt $((VDL_DEADLINE - SECONDS)) ] || return 1
   sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
 }
 
@@ -50,7 +48,7 @@ vdl_vault() {
   VDL_RESPONSE=$VDL_WORK/response
   while :; do
     attempt=$((attempt + 1))
-    left=$(vdl_remaining)
+    left=$((VDL_DEADLINE - SECONDS))
     if [ "$left" -le 0 ]; then
       VDL_STATUS=000
       VDL_CURL_ERROR="gave up: the '${VDL_TIMEOUT_NAME:-timeout}' budget ran out"
@@ -61,7 +59,9 @@ vdl_vault() {
     VDL_STATUS=$(curl "${args[@]}" --connect-timeout "$((left < 10 ? left : 10))" --max-time "$left" \
       "$VDL_ADDR/v1/$path" 2>"$VDL_WORK/curl.err") || true
     VDL_STATUS=${VDL_STATUS:-000}
-    VDL_CURL_ERROR=$(tr '\n' ' ' <"$VDL_WORK/curl.err")
+    VDL_CURL_ERROR=""
+    IFS= read -r -d '' VDL_CURL_ERROR <"$VDL_WORK/curl.err" || true
+    VDL_CURL_ERROR=${VDL_CURL_ERROR//$'\n'/ }
     # A TLS handshake answered in plain HTTP, or an engine error every attempt repeats: final.
     if [ "$VDL_STATUS" = 000 ] && [[ $VDL_CURL_ERROR == *"wrong version number"* ]]; then
       VDL_PLAIN_HTTP=1
@@ -85,7 +85,7 @@ vdl_vault_problem() {
   elif [ "$VDL_STATUS" = 000 ]; then
     printf 'no answer from %s (%s)' "$VDL_ADDR" "${VDL_CURL_ERROR% }"
   else
-    errors=$(vdl_json_errors <"$VDL_RESPONSE")
+    vdl_json_errors errors "$VDL_RESPONSE"
     printf 'HTTP %s%s' "$VDL_STATUS" "${errors:+: ${errors% }}"
   fi
 }

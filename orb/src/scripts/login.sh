@@ -6,6 +6,7 @@
 set -euo pipefail
 umask 077
 eval "$SCRIPT_UTILS"
+eval "$SCRIPT_JSON"
 eval "$SCRIPT_VALIDATE"
 eval "$SCRIPT_HTTP"
 eval "$SCRIPT_OIDC"
@@ -14,12 +15,11 @@ eval "$SCRIPT_TLS"
 eval "$SCRIPT_ENTRIES"
 eval "$SCRIPT_FIELDS"
 
-vdl_require_tools
+command -v curl >/dev/null 2>&1 || vdl_fail "$VDL_NO_CURL."
 for VDL_P in URL NAMESPACE AUTH_NAMESPACE AUTH_MOUNT ROLE AUDIENCE ENGINE_MOUNT ACCOUNT SECRET_PATH \
   SECRET_METHOD SECRET_BODY USERNAME_FIELD PASSWORD_FIELD REGISTRIES LABEL REGISTRY CA_CERTIFICATE \
   CLIENT_CERTIFICATE CLIENT_KEY; do
-  VDL_V=PARAM_$VDL_P
-  printf -v "$VDL_V" '%s' "$(vdl_param "${!VDL_V:-}")"
+  vdl_param "PARAM_$VDL_P"
 done
 VDL_WORK=$(mktemp -d)
 trap 'rm -rf "$VDL_WORK"' EXIT
@@ -48,7 +48,7 @@ vdl_check_label label "$VDL_LABEL"
 VDL_LABEL=${VDL_LABEL:0:100}
 vdl_plan_entries
 
-VDL_STATE_DIR=$(vdl_make_state_dir)
+vdl_make_state_dir VDL_STATE_DIR
 VDL_STATE=$(mktemp "$VDL_STATE_DIR/session.XXXXXX")
 vdl_tls_setup "$VDL_STATE"
 VDL_DOCKER_CONFIG=${DOCKER_CONFIG:-$HOME/.docker}
@@ -58,18 +58,21 @@ vdl_state_set "$VDL_STATE" auth_namespace "$VDL_AUTH_NAMESPACE"
 vdl_state_set "$VDL_STATE" docker_config "$VDL_DOCKER_CONFIG"
 
 # 1. Identity.
-VDL_JWT=$(vdl_oidc_token "${PARAM_AUDIENCE:-}")
+vdl_oidc_token VDL_JWT "${PARAM_AUDIENCE:-}"
 
 # 2. Vault login, once for every registry.
 VDL_ROLE_VALUE=$VDL_ROLE
-vdl_json_obj role VDL_ROLE_VALUE jwt VDL_JWT >"$VDL_WORK/login.json"
-unset VDL_JWT
+vdl_json_obj VDL_BODY role VDL_ROLE_VALUE jwt VDL_JWT
+printf '%s' "$VDL_BODY" >"$VDL_WORK/login.json"
+unset VDL_JWT VDL_BODY
 vdl_vault POST "auth/$VDL_AUTH_MOUNT/login" "$VDL_AUTH_NAMESPACE" "$VDL_WORK/login.json"
-rm -f "$VDL_WORK/login.json"
+: >"$VDL_WORK/login.json"
 if [ "$VDL_STATUS" != 200 ]; then
   vdl_fail "Vault login at auth/$VDL_AUTH_MOUNT (role '$VDL_ROLE') failed: $(vdl_vault_problem). $(vdl_login_hint)"
 fi
-VDL_TOKEN=$(vdl_json_get auth.client_token <"$VDL_RESPONSE")
+vdl_json_parse_file "$VDL_RESPONSE" || true
+: >"$VDL_RESPONSE"
+VDL_TOKEN=${VDL_JV[.auth.client_token]:-}
 [ -n "$VDL_TOKEN" ] || vdl_fail "Vault login at auth/$VDL_AUTH_MOUNT answered without auth.client_token: check that it is a JWT auth method."
 vdl_state_set "$VDL_STATE" vault_token "$VDL_TOKEN"
 VDL_TOKEN_HEADER=$VDL_WORK/token.header
@@ -91,17 +94,20 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
   if [ "${VDL_STATUS:0:1}" != 2 ]; then
     vdl_fail "Vault refused the credential at $VDL_PATH ($VDL_METHOD): $(vdl_vault_problem). $(vdl_issue_hint "$VDL_PATH" "$VDL_METHOD") The logout step revokes the Vault token."
   fi
-  mv "$VDL_RESPONSE" "$VDL_WORK/answer.json"
-  VDL_LEASE_ID=$(vdl_json_get lease_id <"$VDL_WORK/answer.json")
-  VDL_LEASE_DURATION=$(vdl_json_get lease_duration <"$VDL_WORK/answer.json")
+  # Parsed once, in this shell; the secret leaves the disk at once.
+  vdl_json_parse_file "$VDL_RESPONSE" || true
+  : >"$VDL_RESPONSE"
+  VDL_LEASE_ID=${VDL_JV[.lease_id]:-}
+  VDL_LEASE_DURATION=${VDL_JV[.lease_duration]:-}
   [[ $VDL_LEASE_DURATION =~ ^[0-9]+$ ]] || VDL_LEASE_DURATION=0
   VDL_EXPIRES_AT=""
   if [ -n "$VDL_LEASE_ID" ] && [ "$VDL_LEASE_DURATION" -gt 0 ]; then
-    VDL_EXPIRES_AT=$(vdl_iso_time "$(($(date +%s) + VDL_LEASE_DURATION))")
+    printf -v VDL_NOW '%(%s)T' -1
+    vdl_iso_time VDL_EXPIRES_AT $((VDL_NOW + VDL_LEASE_DURATION))
   fi
   vdl_state_set "$VDL_STATE" login "$VDL_REGISTRY|$VDL_EXPIRES_AT|$VDL_LEASE_ID"
-  vdl_credential "$VDL_WORK/answer.json" "$VDL_PATH" "$VDL_UFIELD" "$VDL_PFIELD"
-  rm -f "$VDL_WORK/answer.json"
+  vdl_credential "$VDL_PATH" "$VDL_UFIELD" "$VDL_PFIELD"
+  VDL_JV=()
 
   VDL_DOCKER_ARGS=(login --username "$VDL_USERNAME" --password-stdin)
   [ -z "$VDL_REGISTRY" ] || VDL_DOCKER_ARGS+=("$VDL_REGISTRY")
@@ -114,7 +120,9 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
     vdl_fail "the registry ${VDL_REGISTRY:-Docker Hub} refused the login for '$VDL_USERNAME': ${VDL_SAID% }. Check that 'registry' names the registry this credential is for, and that the account may log in there."
   fi
   unset VDL_SECRET
-  cat "$VDL_WORK/docker.out"
+  VDL_DOCKER_SAID=""
+  IFS= read -r -d '' VDL_DOCKER_SAID <"$VDL_WORK/docker.out" || true
+  printf '%s' "$VDL_DOCKER_SAID"
   [ ! -f "$VDL_DOCKER_CONFIG/config.json" ] || chmod 600 "$VDL_DOCKER_CONFIG/config.json"
   VDL_WHAT="a static secret, no lease to revoke"
   [ -z "$VDL_LEASE_ID" ] || VDL_WHAT="lease $VDL_LEASE_ID${VDL_EXPIRES_AT:+, expires at $VDL_EXPIRES_AT}"

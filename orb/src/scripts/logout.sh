@@ -5,9 +5,10 @@
 set -uo pipefail
 umask 077
 eval "$SCRIPT_UTILS"
+eval "$SCRIPT_JSON"
 eval "$SCRIPT_HTTP"
 
-VDL_STATE_DIR=$(vdl_state_dir)
+vdl_state_dir VDL_STATE_DIR
 shopt -s nullglob
 VDL_SESSIONS=("$VDL_STATE_DIR"/session.??????)
 if [ "${#VDL_SESSIONS[@]}" -eq 0 ]; then
@@ -25,23 +26,29 @@ VDL_TIMEOUT=${PARAM_TIMEOUT:-30}
 VDL_DEADLINE=$((SECONDS + VDL_TIMEOUT))
 VDL_WORK=$(mktemp -d)
 trap 'rm -rf "$VDL_WORK"' EXIT
-VDL_TOOLS=$( (vdl_require_tools && printf '%s' "$VDL_JSON") 2>&1) && VDL_JSON=$VDL_TOOLS || VDL_JSON=""
 
 # vdl_cleanup_session STATE_FILE: prints warnings, never exits.
 vdl_cleanup_session() {
   local state=$1 config token ns auth_ns login registry expires lease earliest="" status
   local -a leases=() revoked=()
-  config=$(vdl_state_get "$state" docker_config)
-  ns=$(vdl_state_get "$state" namespace)
-  auth_ns=$(vdl_state_get "$state" auth_namespace)
-  VDL_ADDR=$(vdl_state_get "$state" vault_addr)
-  VDL_CA_FILE=$(vdl_state_get "$state" ca_file)
-  VDL_CLIENT_CERT=$(vdl_state_get "$state" client_cert)
-  VDL_CLIENT_KEY=$(vdl_state_get "$state" client_key)
-  VDL_SKIP_VERIFY=$(vdl_state_get "$state" skip_verify)
+  vdl_state_load "$state"
+  config=${VDL_STATE_KV[docker_config]:-}
+  ns=${VDL_STATE_KV[namespace]:-}
+  auth_ns=${VDL_STATE_KV[auth_namespace]:-}
+  VDL_ADDR=${VDL_STATE_KV[vault_addr]:-}
+  VDL_CA_FILE=${VDL_STATE_KV[ca_file]:-}
+  VDL_CLIENT_CERT=${VDL_STATE_KV[client_cert]:-}
+  VDL_CLIENT_KEY=${VDL_STATE_KV[client_key]:-}
+  VDL_SKIP_VERIFY=${VDL_STATE_KV[skip_verify]:-}
+  token=${VDL_STATE_KV[vault_token]:-}
+  VDL_STATE_KV=()
 
   # Each login record: registry|expires_at|lease_id (lease empty for a static secret).
-  while IFS='|' read -r registry expires lease; do
+  for login in "${VDL_STATE_LOGINS[@]}"; do
+    registry=${login%%|*}
+    login=${login#*|}
+    expires=${login%%|*}
+    lease=${login#*|}
     if [ -n "$config" ]; then
       if DOCKER_CONFIG=$config docker logout ${registry:+"$registry"} >"$VDL_WORK/docker.out" 2>&1; then
         vdl_note "Logged out of ${registry:-Docker Hub}."
@@ -51,16 +58,15 @@ vdl_cleanup_session() {
     fi
     [ -z "$lease" ] || leases+=("$lease")
     if [ -n "$expires" ] && { [ -z "$earliest" ] || [[ $expires < $earliest ]]; }; then earliest=$expires; fi
-  done < <(vdl_state_all "$state" login)
+  done
   local later="the credential stays valid until its lease expires${earliest:+ at $earliest}"
 
-  token=$(vdl_state_get "$state" vault_token)
   if [ -z "$token" ]; then
     vdl_note "login had not obtained a Vault token; nothing to revoke."
     return 0
   fi
-  if [ -z "$VDL_JSON" ]; then
-    vdl_warn "cannot revoke: $VDL_TOOLS; $later."
+  if ! command -v curl >/dev/null 2>&1; then
+    vdl_warn "cannot revoke: $VDL_NO_CURL; $later."
     return 0
   fi
   VDL_TOKEN_HEADER=$VDL_WORK/token.header
@@ -71,7 +77,8 @@ vdl_cleanup_session() {
   # (the rest would be refused too), because revoke-self below revokes every lease the token made.
   for lease in "${leases[@]}"; do
     VDL_LEASE=$lease
-    vdl_json_obj lease_id VDL_LEASE >"$VDL_WORK/revoke.json"
+    vdl_json_obj VDL_BODY lease_id VDL_LEASE
+    printf '%s' "$VDL_BODY" >"$VDL_WORK/revoke.json"
     vdl_vault PUT sys/leases/revoke "$ns" "$VDL_WORK/revoke.json"
     case "$VDL_STATUS" in
       2??) revoked+=("$lease") ;;
@@ -82,7 +89,7 @@ vdl_cleanup_session() {
   # Then the token, which takes its leases with it.
   vdl_vault POST auth/token/revoke-self "$auth_ns"
   status=$VDL_STATUS
-  rm -f "$VDL_TOKEN_HEADER"
+  : >"$VDL_TOKEN_HEADER" # the token leaves the disk now; the trap removes the file
   local what="${#leases[@]} leases"
   case "${#leases[@]}" in 0) what="no lease (static secrets)" ;; 1) what="lease ${leases[0]}" ;; esac
   case "$status" in
