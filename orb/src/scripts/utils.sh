@@ -10,9 +10,9 @@ vdl_fail() {
   exit 1
 }
 
-# JSON in bash needs associative arrays and namerefs: bash 4.3 (macOS ships 3.2 as /bin/bash).
-if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 403)); then
-  vdl_fail "the orb needs bash 4.3 or later; this is bash $BASH_VERSION. On macOS: brew install bash, and put it first on PATH."
+# Associative arrays, namerefs and empty arrays under set -u need bash 4.4 (macOS ships 3.2).
+if ((BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 404)); then
+  vdl_fail "the orb needs bash 4.4 or later; this is bash $BASH_VERSION. On macOS: brew install bash, and put it first on PATH."
 fi
 
 # vdl_param NAME: a value written as $NAME or ${NAME} is replaced by that environment variable's,
