@@ -123,7 +123,7 @@ async function main() {
     median(orb.floorLogout['bash + docker logout + two revokes']),
     2,
   );
-  const checks = [...reports.flatMap((r) => r.checks), orbLogin];
+  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout];
   const requests = {
     'Action main': actions[0]?.requests.main,
     'Action post': actions[0]?.requests.post,
@@ -147,7 +147,7 @@ async function main() {
     table('floor of logout', orb.floorLogout),
     '',
     `- ${orbLogin.line}`,
-    `- ${orbLogout.line} (no bound set)`,
+    `- ${orbLogout.line}`,
     '',
     '## Swarm secrets driver',
     '',
