@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runAction } from '../test/harness/github-runner.js';
 import { startEnv } from '../test/harness/index.js';
 import { node24 } from '../test/harness/node24.js';
+import { actionInputs } from './bench/action.js';
 import { add, median, type Series } from './bench/stats.js';
 
 const REV = process.argv[2];
@@ -73,15 +74,7 @@ const dists = { [`dist/ at ${REV}`]: join(before, 'dist'), 'dist/ now': undefine
 
 const env = await startEnv();
 try {
-  const fx = env.fixtures;
-  const inputs = {
-    url: env.vaultAddr,
-    'auth-mount': fx.githubMount,
-    role: fx.github.role,
-    audience: fx.audience,
-    account: fx.account,
-    registry: env.registry.host,
-  };
+  const inputs = actionInputs(env);
   const plain: Record<string, Series> = {};
   for (let i = 0; i < 2 * RUNS + 2; i++) {
     const profiled = i % 2 === 1;

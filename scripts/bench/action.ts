@@ -29,6 +29,19 @@ export const FLOOR_MAIN = ['node start (empty step)', 'three HTTP exchanges', 'd
 export const FLOOR_POST = ['node start (empty step)', 'docker logout', 'two revoke exchanges'];
 const WARMUP = 2;
 
+/** The Action's inputs for a GitHub JWT login and a Docker Hub lease on the embedded services. */
+export function actionInputs(env: TestEnv): Record<string, string> {
+  const fx = env.fixtures;
+  return {
+    url: env.vaultAddr,
+    'auth-mount': fx.githubMount,
+    role: fx.github.role,
+    audience: fx.audience,
+    account: fx.account,
+    registry: env.registry.host,
+  };
+}
+
 /** A dist/ whose main and post do nothing: what the runner's Node start alone costs. */
 function emptyDist(dir: string): string {
   for (const step of ['main', 'post']) {
@@ -58,14 +71,7 @@ async function vault(url: string, method: string, body?: unknown, token?: string
 
 export async function benchAction(env: TestEnv, rt: Runtime, runs: number): Promise<ActionFigures> {
   const fx = env.fixtures;
-  const inputs = {
-    url: env.vaultAddr,
-    'auth-mount': fx.githubMount,
-    role: fx.github.role,
-    audience: fx.audience,
-    account: fx.account,
-    registry: env.registry.host,
-  };
+  const inputs = actionInputs(env);
   const empty = emptyDist(mkdtempSync(join(env.tmpDir, 'bench-empty-')));
   const f: ActionFigures = {
     runtime: rt.name,

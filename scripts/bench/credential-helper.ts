@@ -12,6 +12,7 @@ import { startDaemon } from '../../test/harness/daemon.js';
 import { runAction } from '../../test/harness/github-runner.js';
 import { run } from '../../test/harness/procs.js';
 import type { TestEnv } from '../../test/harness/types.js';
+import { actionInputs } from './action.js';
 
 const WARMUP = 3;
 
@@ -101,14 +102,7 @@ export async function benchCredentialHelper(env: TestEnv, runs: number, out: str
   ok(await helper('erase', warm));
 
   // A cold get (empty cache: JWT login, lease) against the Action's main step, interleaved.
-  const inputs = {
-    url: env.vaultAddr,
-    'auth-mount': fx.githubMount,
-    role: fx.github.role,
-    audience: fx.audience,
-    account: fx.account,
-    registry: env.registry.host,
-  };
+  const inputs = actionInputs(env);
   for (let i = 0; i < runs + WARMUP; i++) {
     const action = await runAction({ env, inputs });
     if (action.main.exitCode !== 0 || action.post?.exitCode !== 0)

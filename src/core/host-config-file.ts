@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { VdlError } from './errors.js';
 import { CONFIG_ENV } from './host-config-path.js';
+import { parseYaml } from './yaml-text.js';
 
 export async function readHostConfigFile(file: string): Promise<unknown> {
   let text: string;
@@ -17,14 +18,8 @@ export async function readHostConfigFile(file: string): Promise<unknown> {
       `Create it, or set ${CONFIG_ENV} to the file to use.`,
     );
   }
-  const { parse } = await import('yaml');
-  try {
-    return parse(text);
-  } catch (err) {
-    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new VdlError(
-      'config',
-      `The configuration file ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}.`,
-    );
-  }
+  return parseYaml(
+    text,
+    (where) => new VdlError('config', `The configuration file ${file} is not valid YAML${where}.`),
+  );
 }

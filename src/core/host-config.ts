@@ -92,6 +92,26 @@ function only(obj: Record<string, unknown>, allowed: string[], at: string, file:
       );
 }
 
+/**
+ * An entry point's own section of the file (`credential_helper:`, `kubelet:`): a mapping or
+ * absent, keys written with `-` or `_`, each one of `keys`.
+ */
+export function ownSection(
+  section: unknown,
+  name: string,
+  keys: string[],
+  file: string,
+): Record<string, unknown> {
+  if (section === undefined || section === null) return {};
+  if (typeof section !== 'object' || Array.isArray(section))
+    throw new ConfigError(name, 'must be a mapping.', `Config file ${file}: key`);
+  const raw = Object.fromEntries(
+    Object.entries(section as Record<string, unknown>).map(([k, v]) => [k.replace(/-/g, '_'), v]),
+  );
+  only(raw, keys, name, file);
+  return raw;
+}
+
 function scalar(obj: Record<string, unknown>, key: string, at: string, file: string) {
   const v = obj[key];
   if (v === undefined || v === null) return undefined;

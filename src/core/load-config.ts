@@ -2,19 +2,18 @@
 // set, so it lands in a separate chunk and single-registry runs never load it.
 import { type Config, parseConfig, type RawInputs } from './config.js';
 import { ConfigError } from './errors.js';
+import { parseYaml } from './yaml-text.js';
 
-export async function parseRegistries(text: string): Promise<unknown> {
-  const { parse } = await import('yaml');
-  try {
-    // YAML is a superset of JSON: a JSON array works as well.
-    return parse(text);
-  } catch (err) {
-    const where = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new ConfigError(
-      'registries',
-      `is not valid YAML${where ? ` (line ${where.line}, column ${where.col})` : ''}; expected a list such as\n  - registry: ghcr.io\n    secret_path: secret/data/ci/ghcr`,
-    );
-  }
+export function parseRegistries(text: string): Promise<unknown> {
+  // A JSON array works as well.
+  return parseYaml(
+    text,
+    (where) =>
+      new ConfigError(
+        'registries',
+        `is not valid YAML${where}; expected a list such as\n  - registry: ghcr.io\n    secret_path: secret/data/ci/ghcr`,
+      ),
+  );
 }
 
 export async function loadConfig(

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { defaultLabel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { type HostConfig, parseHostConfig } from '../core/host-config.js';
+import { type HostConfig, ownSection, parseHostConfig } from '../core/host-config.js';
 import { readHostConfigFile } from '../core/host-config-file.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from './lifetime.js';
 
@@ -36,25 +36,7 @@ function seconds(v: unknown, key: string, label: string, fallbackMs: number): nu
 
 export function parseSettings(section: unknown, file: string): HelperSettings {
   const label = `Config file ${file}: key`;
-  if (
-    section !== undefined &&
-    section !== null &&
-    (typeof section !== 'object' || Array.isArray(section))
-  )
-    throw new ConfigError(SECTION, 'must be a mapping.', label);
-  const raw = Object.fromEntries(
-    Object.entries((section ?? {}) as Record<string, unknown>).map(([k, v]) => [
-      k.replace(/-/g, '_'),
-      v,
-    ]),
-  );
-  for (const k of Object.keys(raw))
-    if (!KEYS.includes(k))
-      throw new ConfigError(
-        `${SECTION}.${k}`,
-        `is not a known key; expected one of ${KEYS.join(', ')}.`,
-        label,
-      );
+  const raw = ownSection(section, SECTION, KEYS, file);
   const onError = String(raw.on_error ?? 'fail');
   if (onError !== 'fail' && onError !== 'anonymous')
     throw new ConfigError(

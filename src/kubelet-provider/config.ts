@@ -8,6 +8,7 @@ import {
   type HostConfig,
   parseHostConfig,
 } from '../core/host-config.js';
+import { parseYaml } from '../core/yaml-text.js';
 import { type KubeletSettings, parseSettings } from './settings.js';
 
 export interface ProviderConfig {
@@ -34,18 +35,15 @@ export async function loadProviderConfig(
       "Write it (see docs/kubelet-provider.md), or pass its path with args: [--config, FILE] in the kubelet's CredentialProviderConfig.",
     );
   }
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new VdlError(
-      'config',
-      `The config file ${file} is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}.`,
-      'Fix the YAML; see docs/kubelet-provider.md for an example.',
-    );
-  }
+  const doc = await parseYaml(
+    text,
+    (where) =>
+      new VdlError(
+        'config',
+        `The config file ${file} is not valid YAML${where}.`,
+        'Fix the YAML; see docs/kubelet-provider.md for an example.',
+      ),
+  );
   const host = await parseHostConfig(doc, env, { file, extraKeys: ['kubelet'], label });
   return { host, kubelet: parseSettings(host.extra.kubelet, file, host.entries.length) };
 }

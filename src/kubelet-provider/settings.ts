@@ -1,6 +1,7 @@
 // The provider's own section of the configuration file, `kubelet:`, next to vault, auth and
 // registries. Every key has a default, so the section may be left out.
 import { ConfigError } from '../core/errors.js';
+import { ownSection } from '../core/host-config.js';
 import { parseSetting } from './duration.js';
 
 export const CACHE_KEY_TYPES = ['Image', 'Registry', 'Global'] as const;
@@ -44,25 +45,7 @@ export function parseSettings(
   registryCount: number,
 ): KubeletSettings {
   const label = `Config file ${file}: key`;
-  if (
-    section !== undefined &&
-    section !== null &&
-    (typeof section !== 'object' || Array.isArray(section))
-  )
-    throw new ConfigError('kubelet', 'must be a mapping.', label);
-  const raw = Object.fromEntries(
-    Object.entries((section ?? {}) as Record<string, unknown>).map(([k, v]) => [
-      k.replace(/-/g, '_'),
-      v,
-    ]),
-  );
-  for (const k of Object.keys(raw))
-    if (!KEYS.includes(k))
-      throw new ConfigError(
-        `kubelet.${k}`,
-        `is not a known key; expected one of ${KEYS.join(', ')}.`,
-        label,
-      );
+  const raw = ownSection(section, 'kubelet', KEYS, file);
   const text = (k: string) => {
     const v = raw[k];
     if (v === undefined || v === null) return undefined;

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { defaultLabel, pathLike, type RawInputs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, parseHostConfig } from '../core/host-config.js';
+import { parseYaml } from '../core/yaml-text.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/swarm-driver.yml';
 export const PLUGIN_DIR = '/run/docker/plugins';
@@ -31,19 +32,10 @@ export async function loadDriverConfig(file: string, env: RawInputs): Promise<Dr
       label,
     );
   }
-  // A separate chunk, as for the other entry points: each bundle file stays under its budget.
-  const { parse } = await import('yaml');
-  let doc: unknown;
-  try {
-    doc = parse(text);
-  } catch (err) {
-    const at = (err as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-    throw new ConfigError(
-      '(file)',
-      `is not valid YAML${at ? ` (line ${at.line}, column ${at.col})` : ''}.`,
-      label,
-    );
-  }
+  const doc = await parseYaml(
+    text,
+    (where) => new ConfigError('(file)', `is not valid YAML${where}.`, label),
+  );
   const top = (doc ?? {}) as Record<string, unknown>;
   if (top.registries !== undefined)
     throw new ConfigError(
