@@ -55,7 +55,8 @@ function emptyDist(dir: string): string {
 const between = (log: SeenRequest[], from: number, to: number) =>
   log.filter((r) => r.at >= from && r.at <= to).sort((a, b) => a.at - b.at);
 
-async function vault(url: string, method: string, body?: unknown, token?: string) {
+/** One Vault exchange by hand, for a floor. */
+export async function vault(url: string, method: string, body?: unknown, token?: string) {
   const res = await fetch(url, {
     method,
     headers: {

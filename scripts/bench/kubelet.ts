@@ -21,6 +21,7 @@ import {
 } from '../../test/harness/kubelet-provider.js';
 import { KUBE_MOUNT, kubernetesAuth } from '../../test/harness/kubernetes-auth.js';
 import type { SeenRequest, TestEnv } from '../../test/harness/types.js';
+import { vault } from './action.js';
 import { add, median, ratio, type Series, sumOfMedians, table } from './stats.js';
 
 const WARMUP = 2;
@@ -46,17 +47,6 @@ function answeringProvider(dir: string, registry: string): string {
   );
   chmodSync(file, 0o755);
   return bin;
-}
-
-async function vaultPost(env: TestEnv, path: string, body: unknown, token?: string) {
-  const res = await fetch(`${env.vaultAddr}/v1/${path}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(token ? { 'X-Vault-Token': token } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`floor: ${path} answered ${res.status}`);
-  const text = await res.text();
-  return (text ? JSON.parse(text) : {}) as { auth?: { client_token: string } };
 }
 
 /** One provider run split at the Vault requests it made (login, then the lease). */
@@ -160,14 +150,22 @@ export async function benchKubelet(n: number): Promise<string> {
       const [e] = k.execs;
       if (e?.code !== 0) throw new Error(`the answering provider failed: ${e?.stderr}`);
       const t0 = performance.now();
-      const login = await vaultPost(env, `auth/${role.mount}/login`, {
+      const login = await vault(`${env.vaultAddr}/v1/auth/${role.mount}/login`, 'POST', {
         role_id: role.roleId,
         secret_id: secretIdText,
       });
-      const token = login.auth?.client_token as string;
-      await vaultPost(env, `${path}`, {}, token);
+      if (login.status !== 200) throw new Error(`floor: the login answered ${login.status}`);
+      const token = login.json.auth.client_token as string;
+      const lease = await vault(`${env.vaultAddr}/v1/${path}`, 'POST', {}, token);
+      if (lease.status !== 200) throw new Error(`floor: the lease answered ${lease.status}`);
       const ms = performance.now() - t0;
-      await vaultPost(env, 'auth/token/revoke-self', {}, token);
+      const revoked = await vault(
+        `${env.vaultAddr}/v1/auth/token/revoke-self`,
+        'POST',
+        undefined,
+        token,
+      );
+      if (revoked.status !== 204) throw new Error(`floor: revoke-self answered ${revoked.status}`);
       if (!keep) return;
       add(floor, FLOOR[0] as string, e.ms);
       add(floor, FLOOR[1] as string, ms);
@@ -189,7 +187,7 @@ export async function benchKubelet(n: number): Promise<string> {
       await k.credentialsFor(`${env.registry.host}/a/app-${i}`, podOf('team-a', 'bench-a', i));
       await k.credentialsFor(`${env.registry.host}/b/app-${i}`, podOf('team-b', 'bench-b', i));
     }
-    const vault = env.engine.requests.filter((r) => r.at >= t0);
+    const seen = env.engine.requests.filter((r) => r.at >= t0);
     const pulls = 2 * PULLS_PER_ACCOUNT;
     await revokeLeases(env);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
@@ -208,9 +206,9 @@ export async function benchKubelet(n: number): Promise<string> {
       '| Kubelet pulls: 2 service accounts x 50 pulls, ServiceAccount cache | count |',
       '|---|---:|',
       `| provider runs | ${k.execs.length} |`,
-      `| Vault requests | ${vault.length} |`,
-      `| Vault requests per pull | ${(vault.length / pulls).toFixed(2)} |`,
-      `| Vault requests per provider run | ${(vault.length / Math.max(1, k.execs.length)).toFixed(0)} |`,
+      `| Vault requests | ${seen.length} |`,
+      `| Vault requests per pull | ${(seen.length / pulls).toFixed(2)} |`,
+      `| Vault requests per provider run | ${(seen.length / Math.max(1, k.execs.length)).toFixed(0)} |`,
       '',
     ].join('\n');
   } finally {
