@@ -105,7 +105,24 @@ export function run(
 }
 
 /** Below Linux's ephemeral range (32768-60999), so no outgoing connection's source port takes it. */
-const PORTS = { from: 20000, to: 32000 };
+const RANGE = { from: 20000, to: 32000 };
+const SLICES = 8;
+
+/**
+ * Test files run in parallel workers that each start services: each worker picks from its own
+ * slice of the range (vitest numbers them in VITEST_POOL_ID), so two workers never pick the same
+ * port between one's check and its bind. Elsewhere (demo, sandbox, benchmark) the whole range.
+ */
+function portRange(): { from: number; to: number } {
+  const id = Number(process.env.VITEST_POOL_ID);
+  if (!Number.isInteger(id) || id < 1) return RANGE;
+  const size = Math.floor((RANGE.to - RANGE.from) / SLICES);
+  const from = RANGE.from + ((id - 1) % SLICES) * size;
+  return { from, to: from + size };
+}
+
+/** Ports handed out by this process: never handed out twice, even before anything binds them. */
+const handedOut = new Set<number>();
 
 function tryListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -121,8 +138,11 @@ function tryListen(port: number): Promise<boolean> {
  * source port of any outgoing connection before the process binds it.
  */
 export async function freePort(): Promise<number> {
+  const { from, to } = portRange();
   for (;;) {
-    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
+    const port = from + Math.floor(Math.random() * (to - from));
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
     if (await tryListen(port)) return port;
   }
 }
