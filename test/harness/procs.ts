@@ -140,10 +140,12 @@ function tryListen(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   const { from, to } = portRange();
   for (;;) {
-    const port = from + Math.floor(Math.random() * (to - from));
+    // Even ports, each with the next one kept free: OpenBao's dev server also binds port + 1
+    // (its cluster listener), which must not be another service's port.
+    const port = from + 2 * Math.floor(Math.random() * ((to - from) / 2));
     if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    if (await tryListen(port)) return port;
+    handedOut.add(port).add(port + 1);
+    if ((await tryListen(port)) && (await tryListen(port + 1))) return port;
   }
 }
 
