@@ -7,7 +7,15 @@
 // by reading every export, which loads what the export getters hide (Node's own undici behind
 // node:http, webcrypto behind node:crypto); CommonJS `require` does not. esbuild also drops unused
 // ES module code and lets us replace modules no run needs with stubs.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -129,6 +137,15 @@ async function bundle(source, banner) {
   return { text, refs };
 }
 
+/** Whether `file` already holds `text` with `mode`. */
+function sameFile(file, text, mode) {
+  try {
+    return (statSync(file).mode & 0o777) === mode && readFileSync(file, 'utf8') === text;
+  } catch {
+    return false;
+  }
+}
+
 const lazy = new Map();
 for (const [specifier, source] of Object.entries(LAZY))
   lazy.set(lazyFile(specifier), await bundle(source, MODULE_URL));
@@ -147,11 +164,21 @@ for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
   }
 }
 
+// Each folder says CommonJS itself, so it works copied alone.
+for (const dir of new Set(ENTRIES.map((e) => e.dir)))
+  files.set(join(dir, 'package.json'), { text: '{ "type": "commonjs" }\n' });
+
+// Only what changed is written, and only what is gone is removed: a test run rebuilds dist/ (see
+// test/harness/global-setup.ts) while another may be running the bundles.
+const changed = [];
 for (const dir of new Set(ENTRIES.map((e) => e.dir))) {
-  rmSync(join(root, 'dist', dir), { recursive: true, force: true });
-  mkdirSync(join(root, 'dist', dir), { recursive: true });
-  // Each folder says CommonJS itself, so it works copied alone.
-  writeFileSync(join(root, 'dist', dir, 'package.json'), '{ "type": "commonjs" }\n');
+  const at = join(root, 'dist', dir);
+  mkdirSync(at, { recursive: true });
+  for (const f of readdirSync(at)) {
+    if (files.has(join(dir, f))) continue;
+    rmSync(join(at, f), { recursive: true, force: true });
+    changed.push(join('dist', dir, f));
+  }
 }
 rmSync(join(root, 'dist', 'package.json'), { force: true });
 
@@ -159,8 +186,13 @@ let failed = false;
 for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
   const out = join(root, 'dist', name);
   const { text } = f;
-  writeFileSync(out, text);
-  if (f.bin) chmodSync(out, 0o755);
+  const mode = f.bin ? 0o755 : 0o644;
+  if (!sameFile(out, text, mode)) {
+    writeFileSync(out, text);
+    chmodSync(out, mode);
+    changed.push(relative(root, out));
+  }
+  if (name.endsWith('package.json')) continue;
   const size = Buffer.byteLength(text);
   console.log(`${relative(root, out)}: ${(size / 1024).toFixed(1)} KB`);
   if (size > LIMIT) {
@@ -172,4 +204,5 @@ for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     failed = true;
   }
 }
+console.log(changed.length ? `Changed: ${changed.sort().join(', ')}` : 'Changed: nothing');
 if (failed) process.exit(1);
