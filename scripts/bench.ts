@@ -16,6 +16,7 @@ import {
   type Runtime,
 } from './bench/action.js';
 import { benchCredentialHelper } from './bench/credential-helper.js';
+import { benchDeadlines, type DeadlineCheck } from './bench/deadlines.js';
 import { benchKubelet } from './bench/kubelet.js';
 import { benchOrb } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
@@ -24,6 +25,8 @@ import { benchSwarmDriver } from './bench/swarm.js';
 const RUNS = Number(process.env.BENCH_RUNS ?? process.argv[2] ?? 30);
 /** Service convergences on a real Swarm: seconds each, so fewer. */
 const SWARM_RUNS = Number(process.env.BENCH_SWARM_RUNS ?? 5);
+/** Steps that run into their timeout: seconds each, so fewer. */
+const DEADLINE_RUNS = Number(process.env.BENCH_DEADLINE_RUNS ?? 3);
 const OUT = 'bench-results';
 
 const version = (bin: string) =>
@@ -92,11 +95,14 @@ function actionReport(f: ActionFigures, bounded: boolean) {
 }
 
 async function main() {
+  const t0 = Date.now();
   const env = await startEnv();
+  const envStartMs = Date.now() - t0;
   const rts = runtimes();
   const actions: ActionFigures[] = [];
   const swarm: Series = {};
   let orb: Awaited<ReturnType<typeof benchOrb>>;
+  let deadlines: { series: Series; checks: DeadlineCheck[] };
   try {
     process.stderr.write(
       `benchmark: ${RUNS} runs each, on ${rts.map((r) => r.name).join(' and ')}\n`,
@@ -105,6 +111,7 @@ async function main() {
     orb = await benchOrb(env, RUNS);
     await benchSwarmDriver(env, swarm, RUNS, SWARM_RUNS);
     await benchCredentialHelper(env, RUNS, OUT);
+    deadlines = await benchDeadlines(env, DEADLINE_RUNS);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
   } finally {
     await env.stop();
@@ -123,7 +130,7 @@ async function main() {
     median(orb.floorLogout['bash + docker logout + two revokes']),
     2,
   );
-  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout];
+  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout, ...deadlines.checks];
   const requests = {
     'Action main': actions[0]?.requests.main,
     'Action post': actions[0]?.requests.post,
@@ -154,6 +161,16 @@ async function main() {
     table('Swarm secrets driver', swarm),
     '',
     await benchKubelet(RUNS),
+    '## Against the timeout input',
+    '',
+    `${DEADLINE_RUNS} runs each: Vault never answers, or refuses until the timeout. Bound: the timeout plus 2.5 s to start the process (2.5 s in all for a Retry-After past the deadline, which is not waited for).`,
+    '',
+    table('Failing steps', deadlines.series),
+    '',
+    ...deadlines.checks.map((c) => `- ${c.line}`),
+    '',
+    `Test environment start (OpenBao, registry, stand-ins): ${(envStartMs / 1000).toFixed(1)} s.`,
+    '',
     '## Bundles and requests',
     '',
     '| bundle | size |',
@@ -175,7 +192,17 @@ async function main() {
   ].join('\n');
 
   mkdirSync(OUT, { recursive: true });
-  const summary = { machine: machine(), runs: RUNS, actions, orb, swarm, checks, requests };
+  const summary = {
+    machine: machine(),
+    runs: RUNS,
+    actions,
+    orb,
+    swarm,
+    deadlines: deadlines.series,
+    envStartMs,
+    checks,
+    requests,
+  };
   writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(OUT, 'bench.md'), `${md}\n`);
   process.stdout.write(`${md}\n\nWritten to ${OUT}/bench.json and ${OUT}/bench.md\n`);

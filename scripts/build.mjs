@@ -1,13 +1,23 @@
 // Bundles every entry point with esbuild into dist/<entry>/ (committed; the suite checks it is
-// fresh). Each folder holds everything its entry loads, so it can be copied alone. Deterministic:
-// no source maps, no absolute paths; every file <= 400 KB.
+// fresh). Each folder holds its entry and what only it loads; what several entries load when
+// needed (the YAML parser, the proxy transport) is in dist/shared/, once. A folder copied with
+// dist/shared/ beside it works anywhere. Deterministic: no source maps, no absolute paths; every
+// file <= 400 KB.
 //
 // Why esbuild, and CommonJS: a step's time is mostly Node starting and loading the bundle
 // (docs/performance.md). An ES module's `import` of a node builtin builds the builtin's namespace
 // by reading every export, which loads what the export getters hide (Node's own undici behind
 // node:http, webcrypto behind node:crypto); CommonJS `require` does not. esbuild also drops unused
 // ES module code and lets us replace modules no run needs with stubs.
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -34,18 +44,24 @@ export const ENTRIES = [
 ];
 
 /**
- * What entries load with `import()` only when needed: files of their own, put beside every entry
- * that refers to them. Specifier -> source.
+ * What entries load with `import()` only when needed: files of their own. Shared ones are in
+ * dist/shared/ (one copy for every entry; the npm package holds each once), the others beside the
+ * one entry that loads them. Specifier -> source.
  */
 const LAZY = {
   // The YAML parser: only for `registries` and configuration files.
-  yaml: 'yaml',
+  yaml: { source: 'yaml', shared: true },
   // undici: only when HTTP(S)_PROXY applies (src/core/transport.ts).
-  './transport-proxy.js': 'src/core/transport-proxy.ts',
+  './transport-proxy.js': { source: 'src/core/transport-proxy.ts', shared: true },
   // The credential helper's Vault side: only when its cache cannot answer.
-  './slow-path.js': 'src/credential-helper/slow-path.ts',
+  './slow-path.js': { source: 'src/credential-helper/slow-path.ts', shared: false },
 };
-const lazyFile = (specifier) => `./${specifier.replace(/^\.\//, '').replace(/\.js$/, '')}.js`;
+const SHARED = 'shared';
+/** The path a bundle requires a lazy file by: `./x.js` beside it, or `../shared/x.js`. */
+const lazyFile = (specifier) => {
+  const name = `${specifier.replace(/^\.\//, '').replace(/\.js$/, '')}.js`;
+  return LAZY[specifier].shared ? `../${SHARED}/${name}` : `./${name}`;
+};
 
 // Required but never run on our paths: replaced so they are neither parsed nor loaded.
 const STUBS = [
@@ -129,8 +145,17 @@ async function bundle(source, banner) {
   return { text, refs };
 }
 
+/** Whether `file` already holds `text` with `mode`. */
+function sameFile(file, text, mode) {
+  try {
+    return (statSync(file).mode & 0o777) === mode && readFileSync(file, 'utf8') === text;
+  } catch {
+    return false;
+  }
+}
+
 const lazy = new Map();
-for (const [specifier, source] of Object.entries(LAZY))
+for (const [specifier, { source }] of Object.entries(LAZY))
   lazy.set(lazyFile(specifier), await bundle(source, MODULE_URL));
 
 const files = new Map();
@@ -141,17 +166,29 @@ for (const { dir, source, file = 'index.js', bin } of ENTRIES) {
   const todo = [...b.refs];
   while (todo.length) {
     const f = todo.pop();
-    if (files.has(join(dir, f))) continue;
-    files.set(join(dir, f), { text: lazy.get(f).text });
+    // Every entry folder is a sibling of shared/, so `../shared/x.js` is `shared/x.js` here.
+    const out = join(dir, f);
+    if (files.has(out)) continue;
+    files.set(out, { text: lazy.get(f).text });
     todo.push(...lazy.get(f).refs);
   }
 }
 
-for (const dir of new Set(ENTRIES.map((e) => e.dir))) {
-  rmSync(join(root, 'dist', dir), { recursive: true, force: true });
-  mkdirSync(join(root, 'dist', dir), { recursive: true });
-  // Each folder says CommonJS itself, so it works copied alone.
-  writeFileSync(join(root, 'dist', dir, 'package.json'), '{ "type": "commonjs" }\n');
+// Each folder says CommonJS itself, so it works copied elsewhere.
+const DIRS = new Set([...ENTRIES.map((e) => e.dir), SHARED]);
+for (const dir of DIRS) files.set(join(dir, 'package.json'), { text: '{ "type": "commonjs" }\n' });
+
+// Only what changed is written, and only what is gone is removed: a test run rebuilds dist/ (see
+// test/harness/global-setup.ts) while another may be running the bundles.
+const changed = [];
+for (const dir of DIRS) {
+  const at = join(root, 'dist', dir);
+  mkdirSync(at, { recursive: true });
+  for (const f of readdirSync(at)) {
+    if (files.has(join(dir, f))) continue;
+    rmSync(join(at, f), { recursive: true, force: true });
+    changed.push(join('dist', dir, f));
+  }
 }
 rmSync(join(root, 'dist', 'package.json'), { force: true });
 
@@ -159,8 +196,13 @@ let failed = false;
 for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
   const out = join(root, 'dist', name);
   const { text } = f;
-  writeFileSync(out, text);
-  if (f.bin) chmodSync(out, 0o755);
+  const mode = f.bin ? 0o755 : 0o644;
+  if (!sameFile(out, text, mode)) {
+    writeFileSync(out, text);
+    chmodSync(out, mode);
+    changed.push(relative(root, out));
+  }
+  if (name.endsWith('package.json')) continue;
   const size = Buffer.byteLength(text);
   console.log(`${relative(root, out)}: ${(size / 1024).toFixed(1)} KB`);
   if (size > LIMIT) {
@@ -172,4 +214,5 @@ for (const [name, f] of [...files].sort(([a], [b]) => a.localeCompare(b))) {
     failed = true;
   }
 }
+console.log(changed.length ? `Changed: ${changed.sort().join(', ')}` : 'Changed: nothing');
 if (failed) process.exit(1);

@@ -54,15 +54,17 @@ export function packOrb() {
 }
 
 const packed = packOrb();
+let current = '';
+try {
+  current = readFileSync(out, 'utf8');
+} catch {}
 if (process.argv.includes('--check')) {
-  let current = '';
-  try {
-    current = readFileSync(out, 'utf8');
-  } catch {}
   if (current !== packed) {
     console.error('orb/dist/orb.yml is stale: run `npm run pack:orb` and commit it.');
     process.exit(1);
   }
-} else {
+} else if (current !== packed) {
+  // Written only when it changed: a test run packs it while another may be reading it.
   writeFileSync(out, packed);
+  console.log('Changed: orb/dist/orb.yml');
 }

@@ -52,6 +52,6 @@ export async function unwrapOnce(
     );
   }
   const data = (answer as { data?: Record<string, unknown> } | undefined)?.data;
-  if (!data) throw new WrappingError(`The unwrapped ${what} carries no data.`, ALERT);
+  if (!data) throw new WrappingError(`The unwrapped answer for ${what} carries no data.`, ALERT);
   return data;
 }

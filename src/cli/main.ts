@@ -98,7 +98,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
     { label: ciLabel(env) },
   );
   const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
-  const before = readState(at.path);
+  const before = readState(at);
   if (before && !before.state.done)
     throw new ConfigError(
       'session',
@@ -157,7 +157,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
 
 async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
-  const file = readState(at.path);
+  const file = readState(at);
   if (!file) {
     io.err(`Nothing to clean up: no login state at ${at.path}.\n`);
     return EXIT.ok;

@@ -92,14 +92,21 @@ export function explainLogin(
         `Make it one of the role's bound_audiences, or add ${aud} to them (vault read auth/${mount}/role/${cfg.role}).`,
     );
   }
-  if (/bound|claim/i.test(text) || /not valid yet|signature|verif/i.test(text)) {
+  // A signature or issuer the mount does not accept: its trust settings, not the role, are wrong.
+  if (/signature|issuer/i.test(text)) {
+    return fail(
+      `Vault login failed: auth/${mount} does not trust this token: ${text}`,
+      `The token's issuer is ${JSON.stringify(decodeClaims(jwt).iss)}. Set the mount's oidc_discovery_url (or jwks_url) and bound_issuer to that issuer (vault read auth/${mount}/config).`,
+    );
+  }
+  if (/bound|claim/i.test(text) || /not valid yet|verif/i.test(text)) {
     return fail(
       `Vault login failed for role "${cfg.role}": ${text}`,
       `The identity token carries these claims (no secrets):\n${shownClaims(jwt)}\n` +
         `Compare them with the role's bound_claims / bound_subject (vault read auth/${mount}/role/${cfg.role}).`,
     );
   }
-  if (err.status === 404 || /no handler|unsupported path/i.test(text)) {
+  if (err.status === 404 || err.status === 405 || /no handler|unsupported path/i.test(text)) {
     return fail(
       `Vault login failed: no JWT auth method at auth/${mount} on ${at}.`,
       'Set the auth-mount input to the path where the JWT auth method is enabled (and the auth-namespace input if it lives in another namespace).',

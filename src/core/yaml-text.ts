@@ -1,5 +1,5 @@
 // The YAML parser behind one function. It is imported on first use, so it is a chunk of its own
-// (yaml.js beside each entry) that runs without a YAML input or configuration file never load.
+// (dist/shared/yaml.js) that runs without a YAML input or configuration file never load.
 // YAML is a superset of JSON: JSON text parses too.
 
 /** Parses `text`; a syntax error becomes `invalid(where)`, where is " (line L, column C)" or "". */

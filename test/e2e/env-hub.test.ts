@@ -1,15 +1,13 @@
 // Self-test: the Docker Hub API stand-in (login, access tokens as registry secrets, several live
-// per account) and the start time of a whole environment.
+// per account). How long an environment takes to start is the benchmark's to measure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
+import { waitFor } from '../harness/procs.js';
 import { vaultApi } from './vault-api.js';
 
 let env: TestEnv;
-let startMs = 0;
 beforeAll(async () => {
-  const t0 = Date.now();
   env = await startEnv();
-  startMs = Date.now() - t0;
 });
 afterAll(async () => {
   await env?.stop();
@@ -21,12 +19,6 @@ const vault = (method: string, path: string, token: string, body?: unknown) =>
 const login = async (role: string) =>
   (await vault('POST', 'auth/github/login', '', { role, jwt: env.issuer.githubToken() })).json.auth
     .client_token as string;
-
-describe('environment', () => {
-  it('starts in under 5 s', () => {
-    expect(startMs).toBeLessThan(5000);
-  });
-});
 
 describe('Docker Hub API stand-in behind the engine', () => {
   it('keeps every live token of an account valid; revoking one leaves the others', async () => {
@@ -59,8 +51,11 @@ describe('Docker Hub API stand-in behind the engine', () => {
     const s = (await vault('POST', 'dockerhub/token/acmebot/read', token, {})).json;
     expect(s.lease_duration).toBe(300);
     expect(await env.registry.canLogin('acmebot', s.data.token)).toBe(true);
-    await new Promise((r) => setTimeout(r, 2500));
-    expect(env.engine.liveLeases()).not.toContain(s.lease_id);
+    // OpenBao ends the token on its own timer, and the lease with it: poll rather than race it.
+    await waitFor(
+      'the lease of the 2 s token to end',
+      async () => !env.engine.liveLeases().includes(s.lease_id),
+    );
     expect(await env.registry.canLogin('acmebot', s.data.token)).toBe(false);
   });
 

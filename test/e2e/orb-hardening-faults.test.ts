@@ -61,7 +61,6 @@ describe('orb registries under faults', () => {
     env.engine.faults.add({ path: `/v1/${kvPath()}`, delayMs: 60_000, times: 5 });
     const r = await orbJob(env, { login: registries({ timeout: 3 }) });
     expect(r.steps.map((s) => s.status)).toEqual(['failed', 'success']);
-    expect(r.steps[0]?.durationMs).toBeLessThan(8_000);
     expect(r.steps[0]?.output).toContain('no answer from');
     expect(r.steps[1]?.output).toContain(`Logged out of ${env.registry.host}`);
     expect(r.steps[1]?.output).toContain('Revoked the Vault token and lease');

@@ -29,21 +29,17 @@ const PACKED_FILES = [
   'README.md',
   'dist/cli/index.js',
   'dist/cli/package.json',
-  'dist/cli/transport-proxy.js',
-  'dist/cli/yaml.js',
   'dist/credential-helper/index.cjs',
   'dist/credential-helper/package.json',
   'dist/credential-helper/slow-path.js',
-  'dist/credential-helper/transport-proxy.js',
-  'dist/credential-helper/yaml.js',
   'dist/kubelet-provider/index.js',
   'dist/kubelet-provider/package.json',
-  'dist/kubelet-provider/transport-proxy.js',
-  'dist/kubelet-provider/yaml.js',
+  // What every bin loads only when needed, once for all of them.
+  'dist/shared/package.json',
+  'dist/shared/transport-proxy.js',
+  'dist/shared/yaml.js',
   'dist/swarm-driver/index.js',
   'dist/swarm-driver/package.json',
-  'dist/swarm-driver/transport-proxy.js',
-  'dist/swarm-driver/yaml.js',
   'package.json',
 ];
 const BINS = {
@@ -186,12 +182,13 @@ describe('npm package', () => {
       env.fixtures.gitlabMount,
       '--role',
       env.fixtures.gitlab.role,
-      '--account',
-      env.fixtures.account,
-      '--scope',
-      'read',
-      '--registry',
-      env.registry.host,
+      // A registries list: the YAML parser comes from the package's dist/shared/.
+      `--registries=${JSON.stringify([
+        {
+          registry: env.registry.host,
+          secret_path: `${env.fixtures.engineMount}/token/${env.fixtures.account}/read`,
+        },
+      ])}`,
       '--json',
     ]);
     expect(login.code, login.stderr).toBe(0);

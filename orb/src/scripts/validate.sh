@@ -9,8 +9,9 @@ vdl_check_path() {
   local name=$1 value=$2 why=""
   if [ -z "$value" ]; then
     why="it is empty"
-  elif [[ $value == *..* ]]; then
-    why="it contains '..'"
+  elif [[ /$value/ == */../* ]]; then
+    # Only a '..' segment is traversal: my..name is a name (OpenBao mounts j..wt/).
+    why="it has a '..' segment"
   elif [[ $value == /* ]]; then
     why="it starts with '/'"
   elif [[ $value == *[?#]* ]]; then
@@ -62,10 +63,24 @@ vdl_check_int() {
   fi
 }
 
+# vdl_check_registry PARAM VALUE: a host (no '_', as in DNS names and image references), an
+# optional port and path segments; trailing slashes are ignored.
 vdl_check_registry() {
-  if [ -n "$2" ] && ! [[ $2 =~ ^(https?://)?[A-Za-z0-9._-]+(:[0-9]+)?(/[A-Za-z0-9._/-]*)?$ ]]; then
+  if [ -n "$2" ] && ! [[ $2 =~ ^(https?://)?[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._-]+)*/*$ ]]; then
     vdl_fail "parameter '$1' is invalid: '$2'. Accepted: a registry host such as registry.example.com or 127.0.0.1:5000, or empty for Docker Hub."
   fi
+}
+
+# vdl_registry_key VAR REGISTRY: the name docker keeps one credential under: no scheme or trailing
+# '/', and Docker Hub (empty or any of its host names) as docker.io.
+vdl_registry_key() {
+  local _rk=${2#http://}
+  _rk=${_rk#https://}
+  while [[ $_rk == */ ]]; do _rk=${_rk%/}; done
+  case "${_rk,,}" in
+    "" | docker.io | index.docker.io | registry-1.docker.io) _rk=docker.io ;;
+  esac
+  printf -v "$1" '%s' "$_rk"
 }
 
 # vdl_check_field PARAM VALUE: a field name of the Vault answer (empty = auto-detect).
