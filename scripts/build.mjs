@@ -44,6 +44,8 @@ const LAZY = {
   './transport-proxy.js': 'src/core/transport-proxy.ts',
   // The credential helper's Vault side: only when its cache cannot answer.
   './slow-path.js': 'src/credential-helper/slow-path.ts',
+  // The credential helper's `doctor`: only when asked for.
+  './doctor.js': 'src/credential-helper/doctor.ts',
 };
 const lazyFile = (specifier) => `./${specifier.replace(/^\.\//, '').replace(/\.js$/, '')}.js`;
 
