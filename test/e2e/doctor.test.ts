@@ -1,14 +1,15 @@
 // `doctor` on the three host entry points, against the real OpenBao and registry: a working setup
 // and five broken ones. docs/credential-helper.md shows these reports; each block there must be
 // what the doctor prints here, with the test environment's names swapped for the docs' examples.
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { writeHelperConfig } from '../harness/credential-helper.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { run } from '../harness/procs.js';
 import {
   enginePath,
+  revokeAllLeases,
   type HostKit,
   helperSuite,
   jwtAuth,
@@ -18,12 +19,15 @@ import { docOutputs } from './doctor-docs.js';
 
 let env: TestEnv;
 let kit: HostKit;
+let logs = '';
 helperSuite({
   start: () => startEnv(),
   ready: (e, k) => {
     env = e;
     kit = k;
   },
+  // The debug logs are scanned for every secret too.
+  scan: () => logs,
 });
 
 const port = () => Number(env.registry.host.split(':')[1]);
@@ -165,4 +169,68 @@ it('the kubelet provider and the Swarm driver: config, state, Vault login', asyn
   expect(d.code, d.stdout + d.stderr).toBe(0);
   expect(d.stdout).toMatch(/skip {2}vault login: auth\.secret_id_wrapped is on/);
   expect(d.stdout).toMatch(/WARN {2}socket: .* does not exist/);
+});
+
+describe('the debug log (VAULT_DOCKER_LOGIN_DEBUG_LOG)', () => {
+  it('the helper: a line per answer with the lease id and timings, never a secret', async () => {
+    const h = helperHost({ [env.registry.host]: 'vault' });
+    const log = join(h.dir, 'debug.log');
+    const withLog = { ...h.env, VAULT_DOCKER_LOGIN_DEBUG_LOG: log };
+    for (let i = 0; i < 2; i++)
+      expect((await h.call('get', env.registry.host, withLog)).code).toBe(0);
+    expect((await h.call('erase', env.registry.host, withLog)).code).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    logs += text;
+    const lines = text.trim().split('\n');
+    expect(lines.map((l) => l.split(' ')[2])).toEqual(['lease', 'get', 'get', 'erase']);
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `docker-credential-vault\\[\\d+\\] lease ms=\\d+ registry=${env.registry.host} answer=minted lease=${env.fixtures.engineMount}/token/\\S+ ttl_s=\\d+ cache_s=\\d+$`,
+      ),
+    );
+    expect(lines[2]).toMatch(/ get ms=\d+ registry=\S+ answer=hit lease=\S+$/);
+  });
+
+  it('a log path that is a symlink is not written through', async () => {
+    const h = helperHost({ [env.registry.host]: 'vault' });
+    const target = join(h.dir, 'elsewhere');
+    writeFileSync(target, '');
+    symlinkSync(target, join(h.dir, 'debug.log'));
+    const r = await h.call('get', 'ghcr.io', {
+      ...h.env,
+      VAULT_DOCKER_LOGIN_DEBUG_LOG: join(h.dir, 'debug.log'),
+    });
+    expect(r.code).toBe(1);
+    expect(readFileSync(target, 'utf8')).toBe('');
+  });
+
+  it('the kubelet provider: the image, its lease and the cache the kubelet was given', async () => {
+    const dir = join(env.tmpDir, 'debug-provider');
+    const log = join(dir, 'debug.log');
+    const config = writeHelperConfig(join(dir, 'kubelet.yml'), {
+      vault: { url: env.vaultAddr },
+      auth: {
+        method: 'token_file',
+        token_file: secretFile(env.tmpDir, 'debug-token', env.rootToken),
+      },
+      registries: [{ registry: env.registry.host, secret_path: enginePath(env) }],
+      kubelet: { state_dir: join(dir, 'state') },
+    });
+    const request = JSON.stringify({
+      apiVersion: 'credentialprovider.kubelet.k8s.io/v1',
+      kind: 'CredentialProviderRequest',
+      image: `${env.registry.host}/app:1`,
+    });
+    const r = await run('node', ['dist/kubelet-provider/index.js', '--config', config], {
+      input: request,
+      env: { ...process.env, VAULT_DOCKER_LOGIN_DEBUG_LOG: log },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(log, 'utf8');
+    logs += text;
+    expect(text).toMatch(
+      /vault-credential-provider\[\d+\] provide ms=\d+ image=127\.0\.0\.1:\d+\/app:1 registry=\S+ lease=\S+ answer=Registry cache_s=\d+\n$/,
+    );
+    await revokeAllLeases(env);
+  });
 });
