@@ -55,6 +55,8 @@ const LAZY = {
   './transport-proxy.js': { source: 'src/core/transport-proxy.ts', shared: true },
   // The credential helper's Vault side: only when its cache cannot answer.
   './slow-path.js': { source: 'src/credential-helper/slow-path.ts', shared: false },
+  // The credential helper's `doctor`: only when asked for.
+  './doctor.js': { source: 'src/credential-helper/doctor.ts', shared: false },
 };
 const SHARED = 'shared';
 /** The path a bundle requires a lazy file by: `./x.js` beside it, or `../shared/x.js`. */

@@ -113,6 +113,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       return store(env);
     case 'erase':
       return erase(env);
+    case 'doctor':
+      return (await import('./doctor.js')).doctor(env);
     case 'version':
       stdout(`${NAME} (vault-docker-login) ${VERSION}\n`);
       return 0;

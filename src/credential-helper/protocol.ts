@@ -9,7 +9,7 @@ export const VERSION = '0.1.0';
 /** docker and Nomad go on anonymously only on exactly this text (docker: not Nomad). */
 export const NOT_FOUND = 'credentials not found in native keychain';
 export const MISSING_SERVER_URL = 'no credentials server URL';
-export const USAGE = `Usage: ${NAME} <store|get|erase|list|version>`;
+export const USAGE = `Usage: ${NAME} <get|store|erase|list|version|doctor>`;
 
 /** What a `get` answers. */
 export interface Credentials {

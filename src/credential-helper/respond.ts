@@ -1,7 +1,8 @@
 // The answer to a `get`, however it was reached: from the cache, from Vault, or shared with the
 // process that held the lock while this one waited.
+import { debugLog } from '../core/debug-log.js';
 import type { CachedCredential } from './cache.js';
-import { answer, fail, notFound } from './protocol.js';
+import { answer, fail, NAME, notFound } from './protocol.js';
 import type { HelperRequest } from './request.js';
 
 export type Outcome =
@@ -11,6 +12,11 @@ export type Outcome =
   | { kind: 'failed'; message: string; anonymous: boolean };
 
 export function respond(req: HelperRequest, o: Outcome): number {
+  debugLog(req.env, NAME, 'get', {
+    registry: req.key,
+    answer: o.kind,
+    lease: o.kind === 'hit' ? o.entry.leaseId : undefined,
+  });
   switch (o.kind) {
     case 'hit':
       answer({ ServerURL: req.serverUrl, Username: o.entry.username, Secret: o.entry.secret });

@@ -1,11 +1,12 @@
 // Everything that needs the configuration parsed and Vault: a `get` the cache cannot answer, and
 // `erase`. Loaded with import() only then, and only by the process holding the cache's lock, so a
 // cached `get` (or one waiting for another's answer) never loads the parser, zod or undici.
+import { debugLog } from '../core/debug-log.js';
 import { registryKey } from '../core/registry-name.js';
 import { type CacheDoc, emptyCache, held, lookup, readCache, writeCache } from './cache.js';
 import { configFailure, getFailure } from './messages.js';
 import { type MintContext, mint, sourceOf } from './mint.js';
-import { fail } from './protocol.js';
+import { fail, NAME } from './protocol.js';
 import type { HelperRequest } from './request.js';
 import { type Outcome, respond } from './respond.js';
 import { revokeRegistry } from './revoke.js';
@@ -75,6 +76,13 @@ export async function get(req: HelperRequest): Promise<number> {
     }
     const ctx: MintContext = { cfg, env: req.env, doc, save };
     const minted = await mint(ctx, entry);
+    debugLog(req.env, NAME, 'lease', {
+      registry: req.key,
+      answer: 'minted',
+      lease: minted.leaseId,
+      ttl_s: minted.endsAt && Math.round((minted.endsAt - Date.now()) / 1000),
+      cache_s: Math.round((minted.useUntil - Date.now()) / 1000),
+    });
     retire(doc, req.key, Date.now());
     doc.entries[req.key] = minted;
     delete doc.failures[req.key];
@@ -100,6 +108,7 @@ export async function erase(req: HelperRequest): Promise<number> {
     } finally {
       writeCache(req.files, doc);
     }
+    debugLog(req.env, NAME, 'erase', { registry: req.key, answer: 'revoked' });
     return 0;
   } catch (err) {
     return fail(configFailure(err));

@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { fileKeeper, withDirLock } from '../auth/file-keeper.js';
 import type { VaultLogin } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
+import { debugLog } from '../core/debug-log.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
 import { entryForImage } from '../core/image-entry.js';
 import { issueCredential } from '../core/issue.js';
@@ -126,8 +127,19 @@ export async function main(
     const plan = cachePlan(kubelet, match, cred, tokenExpiresAt, clock());
     const answer = buildResponse(req.apiVersion, match, cred, plan.cacheKeyType, plan.seconds);
     io.out(`${JSON.stringify(answer)}\n`);
+    debugLog(env, 'vault-credential-provider', 'provide', {
+      image: req.image,
+      registry: match.entry.registry,
+      lease: cred.leaseId,
+      answer: plan.cacheKeyType,
+      cache_s: plan.seconds,
+    });
     return 0;
   } catch (err) {
+    debugLog(env, 'vault-credential-provider', 'provide', {
+      answer: 'failed',
+      error: err instanceof VdlError ? err.kind : 'internal',
+    });
     io.err(oneLine(err));
     return 1;
   }

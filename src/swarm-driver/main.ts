@@ -9,6 +9,7 @@ import { CONFIG_ENV } from '../core/host-config.js';
 import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import { DEFAULT_CONFIG_FILE, loadDriverConfig, pluginName } from './config.js';
+import { doctor } from './doctor.js';
 import { driverToken } from './driver-token.js';
 import { secretHandler } from './get-secret.js';
 import { streamLog } from './log.js';
@@ -16,11 +17,12 @@ import { servePlugin } from './server.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, interception: 3 } as const;
 
-const USAGE = `Usage: vault-swarm-secrets [--config <file>]
+const USAGE = `Usage: vault-swarm-secrets [doctor] [--config <file>]
 
 A Docker Swarm secrets driver backed by Vault. Serves /Plugin.Activate and
 /SecretProvider.GetSecret on driver.socket (default /run/docker/plugins/vault-swarm-secrets.sock).
 
+  doctor           check the configuration, the socket and the Vault login, then exit
   --config <file>  the configuration file (default: $${CONFIG_ENV}, else ${DEFAULT_CONFIG_FILE})
   --help           this text
 
@@ -37,9 +39,10 @@ export async function main(
   signals: Pick<NodeJS.Process, 'once'> = process,
 ): Promise<number> {
   let file: string;
+  const checkOnly = argv[0] === 'doctor';
   try {
     const { values } = parseArgs({
-      args: argv,
+      args: checkOnly ? argv.slice(1) : argv,
       options: { config: { type: 'string' }, help: { type: 'boolean' } },
       strict: true,
       allowPositionals: false,
@@ -53,6 +56,7 @@ export async function main(
     io.err(`${(err as Error).message}\n\n${USAGE}`);
     return EXIT.usage;
   }
+  if (checkOnly) return doctor(file, env, io.out);
 
   const log = streamLog(io.err);
   try {

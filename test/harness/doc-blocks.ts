@@ -1,11 +1,11 @@
 // The blocks of a documentation page that its own tests run: configuration files marked
-// `<!-- config: NAME -->` and shell blocks marked `<!-- snippet: NAME -->`, each on the line right
-// before the fence. Tests take them verbatim and swap only the example names for the test
+// `<!-- config: NAME -->`, shell blocks marked `<!-- snippet: NAME -->` and what a command prints
+// marked `<!-- output: NAME -->`, each on the line right before the fence. Tests take them verbatim and swap only the example names for the test
 // environment's (the Vault address, the registry, the Docker Hub account, file paths).
 import { readFileSync } from 'node:fs';
 
 export interface DocBlock {
-  kind: 'config' | 'snippet';
+  kind: 'config' | 'snippet' | 'output';
   name: string;
   lang: string;
   line: number;
@@ -17,7 +17,9 @@ export function docBlocks(path: string): DocBlock[] {
   const lines = readFileSync(path, 'utf8').split('\n');
   const blocks: DocBlock[] = [];
   for (let i = 0; i < lines.length; i++) {
-    const m = /^<!--\s*(config|snippet):\s*([a-z0-9-]+)\s*-->$/.exec((lines[i] ?? '').trim());
+    const m = /^<!--\s*(config|snippet|output):\s*([a-z0-9-]+)\s*-->$/.exec(
+      (lines[i] ?? '').trim(),
+    );
     if (!m) continue;
     const open = /^```(\w+)\s*$/.exec(lines[i + 1] ?? '');
     if (!open) throw new Error(`${path}:${i + 1}: a marker must stand right before a fence`);
