@@ -181,6 +181,34 @@ describe('credential-helper mode (the default)', () => {
   });
 });
 
+describe("tools through the job's config", () => {
+  it('docker push and pull, and skopeo, lease through the helper', async () => {
+    const run = await runAction({ env, inputs: inputs(), post: false });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    const w = new JobWitness(join(run.stepEnv.DOCKER_CONFIG ?? '', '..'));
+    const e = stepEnv(run);
+    expect((await w.step('docker', ['pull', env.privateImage], e)).code).toBe(0);
+    const pushed = `${env.registry.host}/acme/job-pushed:1`;
+    expect((await w.step('docker', ['tag', env.privateImage, pushed], e)).code).toBe(0);
+    const push = await w.step('docker', ['push', pushed], e);
+    expect(push.code, push.stderr).toBe(0);
+    const authfile = join(e.DOCKER_CONFIG ?? '', 'config.json');
+    const skopeo = await w.step(
+      'skopeo',
+      ['inspect', '--tls-verify=false', '--authfile', authfile, `docker://${pushed}`],
+      e,
+    );
+    expect(skopeo.code, skopeo.stderr).toBe(0);
+    expect(JSON.parse(skopeo.stdout).Name).toBe(pushed.replace(/:1$/, ''));
+    // One lease served all of it.
+    expect(w.leases.size).toBe(1);
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
+    await expectAllDead(env, w);
+    collect(run, w);
+  });
+});
+
 describe('login mode (credential-helper: false)', () => {
   it('pulls at t0 and fails after the first TTL, having said so', async () => {
     env.engine.setLeaseTtl(TTL);

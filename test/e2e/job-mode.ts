@@ -7,11 +7,12 @@ import { expect } from 'vitest';
 import { run, waitFor } from '../harness/procs.js';
 import type { CommandResult, DaemonEnv } from '../harness/types.js';
 
-/** A copy of the GitHub role with a short token TTL (renewable up to `maxTtl`). */
+/** A copy of a role (the GitHub one by default) with a short token TTL, renewable up to `maxTtl`. */
 export async function shortTokenRole(
   env: DaemonEnv,
   name: string,
   ttl: number,
+  from = { mount: env.fixtures.githubMount, role: env.fixtures.github.role },
   maxTtl = 600,
 ): Promise<string> {
   const api = async (method: string, path: string, body?: unknown) => {
@@ -22,8 +23,8 @@ export async function shortTokenRole(
     });
     return r.status === 204 ? {} : ((await r.json()) as { data?: Record<string, unknown> });
   };
-  const mount = env.fixtures.githubMount;
-  const role = (await api('GET', `auth/${mount}/role/${env.fixtures.github.role}`)).data ?? {};
+  const { mount } = from;
+  const role = (await api('GET', `auth/${mount}/role/${from.role}`)).data ?? {};
   await api('POST', `auth/${mount}/role/${name}`, {
     role_type: 'jwt',
     bound_audiences: role.bound_audiences,
