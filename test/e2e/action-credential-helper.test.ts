@@ -3,7 +3,7 @@
 // leaves no lease, no live credential, no token and no directory. The same job in login mode
 // fails after the first TTL, with the warning. Two jobs side by side keep their own access; a
 // skipped post leaves nothing alive past one TTL of the last use.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeArgvRecorder } from '../harness/argv-recorder.js';
@@ -130,6 +130,8 @@ describe('credential-helper mode (the default)', () => {
     expect(env.engine.liveLeases()).toEqual([]);
     expect(env.hub.liveTokens()).toEqual([]);
     await expectAllDead(env, w);
+    // What the job leaves on disk: RUNNER_TEMP and the user's docker config hold no secret.
+    scan += filesUnder(run.env.RUNNER_TEMP ?? '') + filesUnder(run.dockerConfig);
     // docker with the job's DOCKER_CONFIG gone gets no credential any more.
     const after = await run_docker(run);
     expect(after.code).toBe(1);
@@ -209,6 +211,30 @@ describe("tools through the job's config", () => {
   });
 });
 
+describe('failures in a later docker step', () => {
+  it('name the registry, the Vault path and what to fix', async () => {
+    env.engine.setLeaseTtl(TTL);
+    const run = await runAction({ env, inputs: inputs(), post: false });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    const w = new JobWitness(join(run.stepEnv.DOCKER_CONFIG ?? '', '..'));
+    w.look();
+    await leaseEnded(env, [...w.leases][0] ?? '');
+    // The role's policy no longer lets the job lease: the next lease is refused.
+    const path = `${env.fixtures.engineMount}/token/${env.fixtures.account}/write`;
+    env.engine.faults.add({ path: `/v1/${path}`, status: 403, times: 10 });
+    const r = await pull(w, run);
+    env.engine.faults.clear();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`No credential for ${env.registry.host} from Vault`);
+    expect(r.stderr).toContain(path);
+    expect(r.stderr).toContain('capabilities = ["create", "update"]');
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
+    await expectAllDead(env, w);
+    collect(run, w);
+  });
+});
+
 describe('login mode (credential-helper: false)', () => {
   it('pulls at t0 and fails after the first TTL, having said so', async () => {
     env.engine.setLeaseTtl(TTL);
@@ -249,6 +275,13 @@ describe('login mode (credential-helper: false)', () => {
     collect(run);
   });
 });
+
+function filesUnder(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile())
+    .map((f) => readFileSync(join(f.parentPath, f.name), 'utf8'))
+    .join('\n');
+}
 
 async function run_docker(run: ActionRun) {
   const w = new JobWitness('');
