@@ -16,6 +16,7 @@ import {
   type Runtime,
 } from './bench/action.js';
 import { benchCredentialHelper } from './bench/credential-helper.js';
+import { benchJobMode } from './bench/job-mode.js';
 import { benchKubelet } from './bench/kubelet.js';
 import { benchOrb } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
@@ -97,6 +98,7 @@ async function main() {
   const actions: ActionFigures[] = [];
   const swarm: Series = {};
   let orb: Awaited<ReturnType<typeof benchOrb>>;
+  let jobMode = '';
   try {
     process.stderr.write(
       `benchmark: ${RUNS} runs each, on ${rts.map((r) => r.name).join(' and ')}\n`,
@@ -105,6 +107,7 @@ async function main() {
     orb = await benchOrb(env, RUNS);
     await benchSwarmDriver(env, swarm, RUNS, SWARM_RUNS);
     await benchCredentialHelper(env, RUNS, OUT);
+    jobMode = await benchJobMode(env, RUNS, OUT);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
   } finally {
     await env.stop();
@@ -148,6 +151,10 @@ async function main() {
     '',
     `- ${orbLogin.line}`,
     `- ${orbLogout.line}`,
+    '',
+    '## Credential-helper mode of a job',
+    '',
+    jobMode,
     '',
     '## Swarm secrets driver',
     '',
