@@ -3,7 +3,7 @@
 // long as the job runs; where the helper cannot run, docker login as before, with a warning.
 import * as core from '@actions/core';
 import { describe } from '../core/errors.js';
-import { JobModeUnavailable, loginJob } from '../core/job-session.js';
+import { JobModeUnavailable, localDockerConfig, loginJob } from '../core/job-session.js';
 import { type LoginResult, loginAll, type SessionDeps } from '../core/session.js';
 import { githubIdentity } from '../identity/github.js';
 import { baseDeps, logger } from './adapter.js';
@@ -66,6 +66,20 @@ export async function run(): Promise<void> {
       } catch (err) {
         if (!(err instanceof JobModeUnavailable)) throw err;
         why = err.message;
+      }
+    }
+    // A self-hosted runner's jobs share the user's ~/.docker: docker login gets the job's own.
+    if (process.env.RUNNER_ENVIRONMENT === 'self-hosted' && !process.env.DOCKER_CONFIG) {
+      try {
+        const d = localDockerConfig(process.env, deps);
+        core.exportVariable('DOCKER_CONFIG', d.dockerConfig);
+        logger.info(
+          `Self-hosted runner: docker login writes to this job's own DOCKER_CONFIG=${d.dockerConfig}, removed by the post step.`,
+        );
+      } catch (err) {
+        logger.warn(
+          `docker login writes to ~/.docker/config.json, which every job of this user on this self-hosted runner shares (another job's login or logout replaces this one's): ${describe(err)}`,
+        );
       }
     }
     const all = await loginAll(cfg, deps);

@@ -2,6 +2,7 @@
 // made, the job's Vault tokens, the job directory). Problems are warnings; the job never fails here.
 import * as core from '@actions/core';
 import { describe } from '../core/errors.js';
+import { removeJobDir } from '../core/job-dir.js';
 import { cleanupJob } from '../core/job-session.js';
 import { cleanup } from '../core/session.js';
 import { baseDeps } from './adapter.js';
@@ -17,6 +18,10 @@ export async function run(): Promise<void> {
     }
     const cfg = await readConfig(process.env);
     await (s.jobDir ? cleanupJob(cfg, deps) : cleanup(cfg, deps));
+    if (s.dockerDir) {
+      removeJobDir(s.dockerDir);
+      core.info(`Removed the job's DOCKER_CONFIG directory ${s.dockerDir}.`);
+    }
   } catch (err) {
     core.warning(`Cleanup could not run: ${describe(err)}`);
   }

@@ -1,7 +1,7 @@
 // The credential-helper mode of a CI job: login makes the job directory (core/job-dir.ts) and
 // leaves the leasing to the helper, which every later docker command runs; cleanup revokes every
 // lease the helper made and every Vault token of the job, then removes the directory.
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { describe, VdlError } from './errors.js';
@@ -147,6 +147,8 @@ export async function loginJob(
   deps: SessionDeps,
   o: JobModeOptions,
 ): Promise<JobLogin> {
+  if (!existsSync(o.helperScript))
+    throw new JobModeUnavailable(`The helper bundle ${o.helperScript} is missing.`);
   let d: JobDir;
   try {
     d = createJobDir(o.env);
@@ -257,4 +259,18 @@ export async function cleanupJob(
       logger.warn(`Could not remove the job directory ${dir}: ${describe(err)}`);
     }
   if (cfg.revoke && !left) deps.state.save({ done: true });
+}
+
+/**
+ * docker login's own DOCKER_CONFIG for this job (a self-hosted runner, where every job of the
+ * user would otherwise share ~/.docker/config.json): the user's config carried over, no helper.
+ */
+export function localDockerConfig(
+  env: NodeJS.ProcessEnv,
+  deps: Pick<SessionDeps, 'state'>,
+): JobDir {
+  const d = createJobDir(env);
+  deps.state.save({ dockerDir: d.dir });
+  writeJobDockerConfig(d.dockerConfig, userDockerDir(env), []);
+  return d;
 }

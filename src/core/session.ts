@@ -35,6 +35,8 @@ export interface SessionState extends LoginRecord {
   done?: boolean;
   /** The credential-helper mode's job directory (core/job-dir.ts): cleanup revokes what it holds. */
   jobDir?: string;
+  /** A job directory holding only DOCKER_CONFIG for docker login (a self-hosted runner): removed at cleanup. */
+  dockerDir?: string;
 }
 
 export interface StateStore {

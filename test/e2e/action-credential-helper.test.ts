@@ -257,6 +257,28 @@ describe('login mode (credential-helper: false)', () => {
     collect(run);
   });
 
+  it('on a self-hosted runner, docker login writes to a DOCKER_CONFIG of the job, removed by post', async () => {
+    const home = join(env.tmpDir, 'self-hosted-home');
+    const run = await runAction({
+      env,
+      inputs: inputs({ 'credential-helper': 'false' }),
+      post: false,
+      extraEnv: { RUNNER_ENVIRONMENT: 'self-hosted', DOCKER_CONFIG: undefined, HOME: home },
+    });
+    expect(run.main.exitCode, run.main.output).toBe(0);
+    const own = run.stepEnv.DOCKER_CONFIG ?? '';
+    expect(own.startsWith(run.env.RUNNER_TEMP ?? '?')).toBe(true);
+    const cfg = JSON.parse(readFileSync(join(own, 'config.json'), 'utf8'));
+    expect(Object.keys(cfg.auths)).toEqual([env.registry.host]);
+    expect(existsSync(join(home, '.docker', 'config.json'))).toBe(false);
+    expect((await run_docker(run)).code).toBe(0);
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
+    expect(existsSync(join(own, '..'))).toBe(false);
+    expect(env.engine.liveLeases()).toEqual([]);
+    collect(run);
+  });
+
   it('falls back to docker login with the warning where the job directory cannot be made', async () => {
     const run = await runAction({
       env,
