@@ -4,8 +4,8 @@
 // fresh identity token of the job. The new token is written back to the file, so the job's
 // cleanup revokes the token that is alive. Runs holding the cache's lock.
 import type { VaultLogin } from '../auth/method.js';
-import { tokenFile } from '../auth/token-file.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
+import { readPrivateText } from '../core/job-dir.js';
 import type { IdentityProvider } from '../core/ports.js';
 import { writePrivateFile } from '../core/private-dir.js';
 import { systemClock } from '../core/retry.js';
@@ -45,7 +45,14 @@ export async function jobToken(
   const auth = cfg.host.auth;
   if (!job || auth.method !== 'token_file') throw new Error('jobToken outside job mode');
   const ns = cfg.host.connection.authNamespace;
-  const { token } = await tokenFile(auth.tokenFile).login(vault, Date.now());
+  // The job's own token: trusted only in a 0600 file of this user, never through a symlink.
+  const token = readPrivateText(auth.tokenFile)?.trim();
+  if (!token)
+    throw new VdlError(
+      'config',
+      `The job's Vault token file ${auth.tokenFile} (auth.token_file) is missing, empty, or not a 0600 file of this user; not trusting it.`,
+      'It is written by the login of the credential-helper mode and removed by its logout (the post step): log in again.',
+    );
   const remember = (t: string, now: number, ttl: number): VaultLogin => {
     const expiresAt = ttl > 0 ? now + ttl * 1000 : undefined;
     doc.vault = { token: t, auth: authOf(cfg), issuedAt: now, expiresAt };
