@@ -17,6 +17,7 @@ import {
 } from './bench/action.js';
 import { benchCredentialHelper } from './bench/credential-helper.js';
 import { benchDeadlines, type DeadlineCheck } from './bench/deadlines.js';
+import { benchJobMode } from './bench/job-mode.js';
 import { benchKubelet } from './bench/kubelet.js';
 import { benchOrb } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
@@ -103,6 +104,7 @@ async function main() {
   const swarm: Series = {};
   let orb: Awaited<ReturnType<typeof benchOrb>>;
   let deadlines: { series: Series; checks: DeadlineCheck[] };
+  let jobMode = '';
   try {
     process.stderr.write(
       `benchmark: ${RUNS} runs each, on ${rts.map((r) => r.name).join(' and ')}\n`,
@@ -112,6 +114,7 @@ async function main() {
     await benchSwarmDriver(env, swarm, RUNS, SWARM_RUNS);
     await benchCredentialHelper(env, RUNS, OUT);
     deadlines = await benchDeadlines(env, DEADLINE_RUNS);
+    jobMode = await benchJobMode(env, RUNS, OUT);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
   } finally {
     await env.stop();
@@ -155,6 +158,10 @@ async function main() {
     '',
     `- ${orbLogin.line}`,
     `- ${orbLogout.line}`,
+    '',
+    '## Credential-helper mode of a job',
+    '',
+    jobMode,
     '',
     '## Swarm secrets driver',
     '',

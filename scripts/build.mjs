@@ -29,6 +29,13 @@ const LIMIT = 400 * 1024;
 export const ENTRIES = [
   { dir: 'main', source: 'src/action/entry/main.ts' },
   { dir: 'post', source: 'src/action/entry/post.ts' },
+  // The Action's credential-helper mode runs the helper from here, on the step's own Node.
+  {
+    dir: 'main',
+    source: 'src/credential-helper/entry.ts',
+    file: 'docker-credential-vault.cjs',
+    bin: true,
+  },
   { dir: 'cli', source: 'src/cli/entry.ts', bin: true },
   // index.cjs: the name says CommonJS even where the folder is copied without its package.json.
   {

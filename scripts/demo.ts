@@ -32,6 +32,7 @@ try {
     account: env.fixtures.account,
     scope: 'write',
     registry: env.registry.host,
+    'credential-helper': 'false',
   };
   say('main step (dist/main/index.js, as the runner runs it)');
   const run = await runAction({ env, inputs, post: false });

@@ -39,6 +39,8 @@ export function actionInputs(env: TestEnv): Record<string, string> {
     audience: fx.audience,
     account: fx.account,
     registry: env.registry.host,
+    // The login-mode step, as measured since the start (the helper mode: bench/credential-helper.ts).
+    'credential-helper': 'false',
   };
 }
 

@@ -9,7 +9,8 @@ import {
 } from '../core/config.js';
 import { loadConfig } from '../core/load-config.js';
 
-export const INPUTS = [...INPUT_NAMES, ...TLS_INPUT_NAMES];
+/** Every input; `credential-helper` is the Action's own (src/action/job-mode.ts). */
+export const INPUTS = [...INPUT_NAMES, ...TLS_INPUT_NAMES, 'credential-helper'];
 
 export function readConfig(env: NodeJS.ProcessEnv): Promise<Config> {
   const raw: RawInputs = {};

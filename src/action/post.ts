@@ -1,6 +1,9 @@
-// The Action's post step: logout and revoke. Problems are warnings; the job never fails here.
+// The Action's post step: logout and revoke (the credential-helper mode: every lease the helper
+// made, the job's Vault tokens, the job directory). Problems are warnings; the job never fails here.
 import * as core from '@actions/core';
 import { describe } from '../core/errors.js';
+import { removeJobDir } from '../core/job-dir.js';
+import { cleanupJob } from '../core/job-session.js';
 import { cleanup } from '../core/session.js';
 import { baseDeps } from './adapter.js';
 import { readConfig } from './inputs.js';
@@ -8,11 +11,17 @@ import { readConfig } from './inputs.js';
 export async function run(): Promise<void> {
   try {
     const deps = baseDeps();
-    if (!deps.state.load().vaultToken && !deps.state.load().loggedIn) {
+    const s = deps.state.load();
+    if (!s.vaultToken && !s.loggedIn && !s.jobDir) {
       core.info('Nothing to clean up: the main step did not log in.');
       return;
     }
-    await cleanup(await readConfig(process.env), deps);
+    const cfg = await readConfig(process.env);
+    await (s.jobDir ? cleanupJob(cfg, deps) : cleanup(cfg, deps));
+    if (s.dockerDir) {
+      removeJobDir(s.dockerDir);
+      core.info(`Removed the job's DOCKER_CONFIG directory ${s.dockerDir}.`);
+    }
   } catch (err) {
     core.warning(`Cleanup could not run: ${describe(err)}`);
   }

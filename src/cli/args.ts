@@ -7,7 +7,7 @@ import { UsageError } from './usage.js';
 export const INPUT_FLAGS = INPUT_NAMES;
 
 const COMMON = {
-  session: { type: 'string', default: 'default' },
+  session: { type: 'string' },
   'state-file': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -24,6 +24,8 @@ const LOGIN = {
   'client-key': { type: 'string' },
   'tls-skip-verify': { type: 'boolean' },
   json: { type: 'boolean' },
+  'credential-helper': { type: 'boolean' },
+  'export-file': { type: 'string' },
 } as const;
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -106,25 +108,37 @@ Credential:
                             username_field, password_field}: several registries, one Vault login
 
 Session:
-  --session NAME            name of this login, for logout (default "default")
+  --session NAME            name of this login, for logout (default: job-<id> from the CI job's
+                            CI_JOB_ID, BUILDKITE_JOB_ID, CIRCLE_WORKFLOW_JOB_ID or BUILD_TAG,
+                            else "default"); another job's logout is refused
   --state-file FILE         state file instead of $XDG_RUNTIME_DIR (or $TMPDIR)/vault-docker-login-<uid>/<session>.json
   --logout true|false       whether logout runs docker logout (default true)
   --revoke true|false       whether logout revokes (default true)
   --json                    print the registries logged in to as JSON on stdout
+
+Credentials for the whole job:
+  --credential-helper       no docker login: a job-local DOCKER_CONFIG sends the registries to
+                            docker-credential-vault, which leases on use and again whenever a
+                            lease ends, until logout revokes everything. Prints the lines to
+                            eval: eval "$(vault-docker-login login --credential-helper ...)"
+  --export-file FILE        with --credential-helper: append DOCKER_CONFIG=... and PATH=... to
+                            FILE instead (a dotenv file, $GITHUB_ENV, $BASH_ENV)
 
 Nothing secret is printed or passed in argv. Exit codes: 0 logged in, 1 failure (everything
 obtained is revoked again), 2 usage error.
 `,
   logout: `Usage: vault-docker-login logout [--session NAME | --state-file FILE]
 
-docker logout of every registry of that login, then revoke its leases and its Vault token. A
+docker logout of every registry of that login (with --credential-helper: every lease the
+helper made, and the job directory), then revoke its leases and its Vault token. A
 token from VAULT_TOKEN is the user's: it is not revoked, and the leases are revoked with the
 VAULT_TOKEN of logout's own environment. The state file is deleted once Vault has confirmed
 every revocation (or the leases have ended on their own); until then it stays, and running
 logout again retries. Run it in an always-run step (GitLab after_script, a Jenkins post
 { always }).
 
-  --session NAME            the login's session name (default "default")
+  --session NAME            the login's session name (default: job-<id> of this CI job, else
+                            "default")
   --state-file FILE         the login's state file, when it was given one
 
 Exit codes: 0 cleaned up (or nothing to clean up), 1 something could not be revoked (the state

@@ -1,13 +1,22 @@
 // The CLI: `login` and `logout` over the same core as the Action. Logs go to stderr, --json to stdout.
+import { appendFileSync } from 'node:fs';
 import type { Config, RawInputs } from '../core/config.js';
 import { defaultLabel } from '../core/config.js';
 import { ConfigError, describe } from '../core/errors.js';
 import { type Exec, nodeExec } from '../core/exec.js';
+import { cleanupJob, JobModeUnavailable, loginJob } from '../core/job-session.js';
 import { loadConfig } from '../core/load-config.js';
 import type { Logger } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
-import { type CleanupConfig, cleanup, loginAll, type SessionDeps } from '../core/session.js';
+import {
+  type CleanupConfig,
+  cleanup,
+  type LoginResult,
+  loginAll,
+  type SessionDeps,
+} from '../core/session.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
+import { ciJob, cliJobOptions, exportLines, refuseOtherJob, sessionName } from './ci-job.js';
 import {
   detectIdentity,
   type IdentityOptions,
@@ -97,12 +106,21 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
     },
     { label: ciLabel(env) },
   );
-  const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
+  const job = ciJob(env);
+  const session = sessionName(str(flags.session), job);
+  const helper = flags['credential-helper'] === true;
+  const exportFile = str(flags['export-file']);
+  if (exportFile && !helper) throw new UsageError('--export-file goes with --credential-helper.');
+  if (helper && flags.json && !exportFile)
+    throw new UsageError(
+      '--json and --credential-helper both print on stdout; pass --export-file FILE for the variables.',
+    );
+  const at = stateLocation(env, session, str(flags['state-file']));
   const before = readState(at);
   if (before && !before.state.done)
     throw new ConfigError(
       'session',
-      `"${str(flags.session)}" is still logged in (state in ${at.path}). Run "vault-docker-login logout" first, or pass another --session.`,
+      `"${session}" is still logged in (state in ${at.path}). Run "vault-docker-login logout" first, or pass another --session.`,
     );
   const logger = stderrLogger(io);
   const clock = systemClock;
@@ -114,6 +132,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
       version: 1,
       config: cleanupConfig(cfg),
       dockerConfig: env.DOCKER_CONFIG,
+      job,
     }),
     exec: nodeExec,
     clock,
@@ -131,8 +150,38 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
       logger,
     });
   }
+  const logoutHint = `vault-docker-login logout${flags.session ? ` --session ${flags.session}` : ''}`;
   try {
-    const results = await loginAll(cfg, deps);
+    let results: LoginResult[] | undefined;
+    if (helper) {
+      try {
+        const j = await loginJob(cfg, deps, cliJobOptions(identity, idOpts, cfg, env));
+        const lines = exportLines(j.dir.dockerConfig, j.dir.bin, env.PATH ?? '', !exportFile);
+        if (exportFile) appendFileSync(exportFile, lines);
+        else io.out(lines);
+        logger.info(
+          `Credential helper for this job: DOCKER_CONFIG=${j.dir.dockerConfig}${exportFile ? ` (written to ${exportFile})` : ''}; each registry is leased on use and again whenever its lease ends, until "${logoutHint}" revokes it all.`,
+        );
+        results = j.results;
+      } catch (err) {
+        if (!(err instanceof JobModeUnavailable)) throw err;
+        logger.warn(
+          `--credential-helper: the helper cannot run here, so this login uses docker login instead (valid for one lease TTL). ${err.message}`,
+        );
+      }
+    }
+    if (!results) {
+      if (job && !env.DOCKER_CONFIG)
+        logger.warn(
+          `DOCKER_CONFIG is not set: docker login writes to ~/.docker/config.json, which every job of this user on this host shares (another job's login or logout replaces this one's). Set DOCKER_CONFIG to a directory of this job, or use --credential-helper.`,
+        );
+      results = await loginAll(cfg, deps);
+      const first = results.find((r) => r.expiresAt);
+      if (first)
+        logger.info(
+          `The credential ends with its lease at ${first.expiresAt} (lease TTL ${first.leaseDuration} s); docker commands after that fail with "unauthorized". --credential-helper keeps the job's credentials valid to its end.`,
+        );
+    }
     if (flags.json)
       io.out(
         `${JSON.stringify(
@@ -144,36 +193,37 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
           })),
         )}\n`,
       );
-    logger.info(
-      `Logged in; run "vault-docker-login logout${flags.session ? ` --session ${flags.session}` : ''}" at the end.`,
-    );
+    logger.info(`Logged in; run "${logoutHint}" at the end.`);
     return EXIT.ok;
   } catch (err) {
-    // loginAll already logged out and revoked what it got.
+    // loginAll / loginJob already logged out and revoked what it got.
     removeState(at.path);
     throw err;
   }
 }
 
 async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const at = stateLocation(env, str(flags.session) ?? 'default', str(flags['state-file']));
+  const here = ciJob(env);
+  const at = stateLocation(env, sessionName(str(flags.session), here), str(flags['state-file']));
   const file = readState(at);
   if (!file) {
     io.err(`Nothing to clean up: no login state at ${at.path}.\n`);
     return EXIT.ok;
   }
+  refuseOtherJob(file.job, here, at.path);
   const logger = stderrLogger(io);
   // Progress is written back, so a retry redoes only what Vault did not confirm.
   const { state: saved, ...base } = file;
   const state = fileStore(at, base, saved);
-  await cleanup(file.config, {
+  const deps = {
     masker: { mask: () => {} },
     logger,
     state,
     exec: dockerExec(file.dockerConfig),
     clock: systemClock,
     borrowedToken: file.state.borrowed ? env.VAULT_TOKEN : undefined,
-  });
+  };
+  await (file.state.jobDir ? cleanupJob(file.config, deps) : cleanup(file.config, deps));
   // What Vault did not confirm revoked keeps the state, so running logout again retries.
   if (state.load().done || !file.config.revoke) removeState(at.path);
   else {

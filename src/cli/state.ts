@@ -13,6 +13,8 @@ export interface StateFile {
   config: CleanupConfig;
   /** DOCKER_CONFIG at login, so logout edits the same config.json. */
   dockerConfig?: string;
+  /** The CI job that logged in (its variable and id): another job's logout is refused. */
+  job?: { variable: string; id: string };
   state: SessionState;
 }
 

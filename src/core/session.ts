@@ -33,6 +33,10 @@ export interface SessionState extends LoginRecord {
   others?: LoginRecord[];
   /** Cleanup already ran (main cleaned up after its own failure, or a second post). */
   done?: boolean;
+  /** The credential-helper mode's job directory (core/job-dir.ts): cleanup revokes what it holds. */
+  jobDir?: string;
+  /** A job directory holding only DOCKER_CONFIG for docker login (a self-hosted runner): removed at cleanup. */
+  dockerDir?: string;
 }
 
 export interface StateStore {
@@ -114,7 +118,11 @@ function saveRecord(state: StateStore, i: number, patch: LoginRecord): void {
 }
 
 /** The Vault token: the user's own, or one from a JWT login. */
-async function vaultToken(cfg: Config, deps: SessionDeps, vault: VaultClient): Promise<string> {
+export async function vaultToken(
+  cfg: Config,
+  deps: SessionDeps,
+  vault: VaultClient,
+): Promise<string> {
   const { logger, masker, state } = deps;
   if (deps.borrowedToken) {
     masker.mask(deps.borrowedToken);

@@ -143,6 +143,21 @@ export class VaultClient {
     return answer?.data?.ttl ?? 0;
   }
 
+  /**
+   * POST auth/token/renew-self: extends the token by its role's TTL, never past its max TTL.
+   * Returns the TTL it now has, in seconds (0: it never expires).
+   */
+  async renewSelf(token: string, namespace?: string): Promise<number> {
+    const answer = (await this.call({
+      method: 'POST',
+      path: 'auth/token/renew-self',
+      token,
+      namespace,
+      body: {},
+    })) as { auth?: { lease_duration?: number } };
+    return answer?.auth?.lease_duration ?? 0;
+  }
+
   /** Looks a wrapping token up without using it (read-only, so retried like any read). */
   async lookupWrapping(wrapToken: string, namespace?: string): Promise<WrapInfo> {
     const answer = (await this.call({

@@ -67,14 +67,17 @@ function fnv1a(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
+/** A cache directory of its own (a CI job's, which its cleanup reads and removes whole). */
+export const CACHE_DIR_ENV = 'VAULT_DOCKER_LOGIN_CACHE_DIR';
+
 export function cacheFiles(env: NodeJS.ProcessEnv, configFile: string): CacheFiles {
-  const dir = privateDirPath(env);
+  const dir = env[CACHE_DIR_ENV] || privateDirPath(env);
   const base = join(dir, `credential-helper-${fnv1a(configFile)}`);
   return { dir, doc: `${base}.json`, lock: `${base}.lock` };
 }
 
 export const CACHE_DIR_HINT =
-  'Set XDG_RUNTIME_DIR (or TMPDIR) to a directory of your own for the cache, or remove the impostor.';
+  'Set XDG_RUNTIME_DIR (or TMPDIR, or VAULT_DOCKER_LOGIN_CACHE_DIR) to a directory of your own for the cache, or remove the impostor.';
 
 /**
  * The cache document, or undefined when there is none or it is not safe to trust: the directory

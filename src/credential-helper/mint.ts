@@ -8,6 +8,7 @@ import { issueCredential } from '../core/issue.js';
 import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';
+import { jobToken } from './job-token.js';
 import { cacheKeeper } from './keeper.js';
 import { endsAt, tokenReusable, useUntil } from './lifetime.js';
 import type { HelperConfig } from './settings.js';
@@ -72,12 +73,16 @@ async function login(
 export async function mint(ctx: MintContext, entry: Entry): Promise<CachedCredential> {
   const started = Date.now();
   const vault = vaultClient(ctx.cfg, started);
+  const job = ctx.cfg.settings.job !== undefined;
   const method = hostAuth(ctx);
   const cached = ctx.doc.vault;
-  const reuse = cached && cached.auth === authOf(ctx.cfg) && tokenReusable(cached, started);
-  let current: VaultLogin = reuse
-    ? { token: cached.token, revocable: true, expiresAt: cached.expiresAt }
-    : await login(ctx, vault, method);
+  const reuse =
+    job || (cached && cached.auth === authOf(ctx.cfg) && tokenReusable(cached, started));
+  let current: VaultLogin = job
+    ? await jobToken(ctx, vault)
+    : reuse && cached
+      ? { token: cached.token, revocable: true, expiresAt: cached.expiresAt }
+      : await login(ctx, vault, method);
   const issue = (token: string) =>
     issueCredential(vault, token, entry, ctx.cfg.host.connection, { mask() {} }, Date.now);
   let cred: Awaited<ReturnType<typeof issue>>;
@@ -86,9 +91,12 @@ export async function mint(ctx: MintContext, entry: Entry): Promise<CachedCreden
   } catch (err) {
     // A cached token revoked or expired behind our back: log in once more.
     if (!reuse || !(err instanceof VaultHttpError) || err.status !== 403) throw err;
-    ctx.doc.vault = undefined;
-    ctx.save();
-    current = await login(ctx, vault, method);
+    if (job) current = await jobToken(ctx, vault, current.token);
+    else {
+      ctx.doc.vault = undefined;
+      ctx.save();
+      current = await login(ctx, vault, method);
+    }
     cred = await issue(current.token);
   }
   const ends = endsAt(started, cred, current.expiresAt);

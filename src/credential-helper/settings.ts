@@ -5,6 +5,7 @@ import { defaultLabel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, ownSection, parseHostConfig } from '../core/host-config.js';
 import { readHostConfigFile } from '../core/host-config-file.js';
+import { type JobSettings, parseJobSettings } from './job-settings.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from './lifetime.js';
 
 export const SECTION = 'credential_helper';
@@ -12,6 +13,8 @@ export const SECTION = 'credential_helper';
 export interface HelperSettings extends Lifetimes {
   /** What a failure for a configured registry answers: an error, or not-found (pull anonymously). */
   onError: 'fail' | 'anonymous';
+  /** Serving one CI job: its token in auth.token_file is renewed, and replaced when it died. */
+  job?: JobSettings;
 }
 
 export interface HelperConfig {
@@ -19,7 +22,7 @@ export interface HelperConfig {
   settings: HelperSettings;
 }
 
-const KEYS = ['on_error', 'renew_before', 'static_ttl'];
+const KEYS = ['on_error', 'renew_before', 'static_ttl', 'job'];
 
 /** Whole seconds, from 0 to a day. */
 function seconds(v: unknown, key: string, label: string, fallbackMs: number): number {
@@ -53,6 +56,7 @@ export function parseSettings(section: unknown, file: string): HelperSettings {
       DEFAULT_LIFETIMES.renewBeforeMs,
     ),
     staticTtlMs: seconds(raw.static_ttl, 'static_ttl', label, DEFAULT_LIFETIMES.staticTtlMs),
+    job: parseJobSettings(raw.job, file),
   };
 }
 
@@ -68,5 +72,12 @@ export async function loadHelperConfig(
     // The Docker Hub token label, when an entry sets none: which host minted it.
     label: defaultLabel(['docker-credential-vault on', hostname()]),
   });
-  return { host, settings: parseSettings(host.extra[SECTION], file) };
+  const settings = parseSettings(host.extra[SECTION], file);
+  if (settings.job && host.auth.method !== 'token_file')
+    throw new ConfigError(
+      `${SECTION}.job`,
+      `needs auth.method token_file (the job's token); got ${host.auth.method}.`,
+      `Config file ${file}: key`,
+    );
+  return { host, settings };
 }

@@ -22,6 +22,8 @@ function inputs(extra: Record<string, string> = {}) {
     account: env.fixtures.account,
     registry: env.registry.host,
     timeout: '20',
+    // These tests are about docker login (credential-helper mode: action-credential-helper.test.ts).
+    'credential-helper': 'false',
     ...extra,
   };
 }

@@ -25,6 +25,8 @@ const login = () => ({
   'auth-mount': env.fixtures.githubMount,
   role: env.fixtures.github.role,
   audience: env.fixtures.audience,
+  // docker login with each source (credential-helper mode: action-credential-helper.test.ts).
+  'credential-helper': 'false',
 });
 
 const run = (inputs: Record<string, string>) =>

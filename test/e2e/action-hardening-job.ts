@@ -43,7 +43,9 @@ export async function actionJob(
 ): Promise<Job> {
   const dir = join(env.tmpDir, `argv-${randomBytes(4).toString('hex')}`);
   const recorder = makeArgvRecorder(dir, ['docker']);
-  const run = await runAction({ ...opts, env, pathPrepend: [recorder.binDir] });
+  // The hardening tests are about docker login; credential-helper mode has its own tests.
+  const inputs = { 'credential-helper': 'false', ...opts.inputs };
+  const run = await runAction({ ...opts, inputs, env, pathPrepend: [recorder.binDir] });
   const steps = [run.main, ...(run.post ? [run.post] : [])];
   const check = (extra: string[] = []) => {
     const secrets = [...env.secrets(), ...(opts.extraSecrets ?? []), ...extra];

@@ -25,6 +25,8 @@ it('logs in and cleans up under @github/local-action', async () => {
     INPUT_AUDIENCE: env.fixtures.audience,
     INPUT_ACCOUNT: env.fixtures.account,
     INPUT_REGISTRY: env.registry.host,
+    // Run from the sources, where no helper bundle sits beside main: the docker login path.
+    'INPUT_CREDENTIAL-HELPER': 'false',
     ACTIONS_ID_TOKEN_REQUEST_URL: env.issuer.github.requestUrl,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN: env.issuer.github.requestToken,
     GITHUB_REPOSITORY: env.fixtures.github.repository,

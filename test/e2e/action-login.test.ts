@@ -26,6 +26,8 @@ function inputs(extra: Record<string, string> = {}) {
     account: env.fixtures.account,
     scope: 'write',
     registry: env.registry.host,
+    // These tests are about docker login (credential-helper mode: action-credential-helper.test.ts).
+    'credential-helper': 'false',
     ...extra,
   };
 }

@@ -29,6 +29,7 @@ const inputs = (extra: Record<string, string> = {}) => ({
   audience: env.fixtures.audience,
   account: env.fixtures.account,
   registry: env.registry.host,
+  'credential-helper': 'false',
   ...extra,
 });
 

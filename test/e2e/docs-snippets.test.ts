@@ -292,6 +292,53 @@ describe('logins against what the snippets created', () => {
     expectNothingAlive(env);
   });
 
+  it("the CLI's whole-job example (docs/cli.md, --credential-helper), its vault-docker-login lines verbatim", async () => {
+    const dir = join(env.tmpDir, 'gitlab-job-helper');
+    mkdirSync(join(dir, 'run'), { recursive: true });
+    mkdirSync(join(dir, 'bin'), { recursive: true });
+    const jwt = env.issuer.gitlabToken({
+      claims: { iss: iss('gitlab'), project_path: DOCS.repository },
+    });
+    // `npx vault-docker-login` is the CLI of this checkout.
+    writeFileSync(
+      join(dir, 'bin', 'npx'),
+      `#!/bin/sh\nshift\nexec "${process.execPath}" "${CLI}" "$@"\n`,
+    );
+    chmodSync(join(dir, 'bin', 'npx'), 0o755);
+    const doc = readFileSync(join(dirname(CLI), '..', '..', 'docs', 'cli.md'), 'utf8');
+    const block =
+      /For credentials valid for the whole job[^`]*```sh\n([^`]*)```/.exec(doc)?.[1] ?? '';
+    const lines = block.split('\n').filter((l) => l.includes('vault-docker-login'));
+    expect(lines).toHaveLength(2);
+    // Between login and logout, docker's question for Docker Hub, asked as docker asks it.
+    const script = [
+      lines[0],
+      `printf 'https://index.docker.io/v1/' | docker-credential-vault get > "$HOME/answer"`,
+      'printf %s "$DOCKER_CONFIG" > "$HOME/docker-config"',
+      lines[1],
+    ].join('\n');
+    const r = await run('bash', ['-e', '-c', script], {
+      env: {
+        PATH: [join(dir, 'bin'), recorder.binDir, process.env.PATH].join(':'),
+        HOME: dir,
+        XDG_RUNTIME_DIR: join(dir, 'run'),
+        TMPDIR: dir,
+        VAULT_ADDR: env.vaultAddr,
+        GITLAB_CI: 'true',
+        CI_JOB_ID: '4711',
+        VAULT_ID_TOKEN: jwt,
+      },
+    });
+    printed += `${r.stdout}${r.stderr}\n`;
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(readFileSync(join(dir, 'answer'), 'utf8'));
+    expect(answer.Username).toBe(DOCS.account);
+    printed += readFileSync(join(dir, 'docker-config'), 'utf8');
+    expect(existsSync(readFileSync(join(dir, 'docker-config'), 'utf8'))).toBe(false);
+    expect(r.stderr).toContain('Removed the job directory');
+    expectNothingAlive(env);
+  });
+
   it('the CLI with a Buildkite token (role bk-build)', async () => {
     const dir = join(env.tmpDir, 'buildkite-job');
     const jwt = env.issuer.buildkiteToken({

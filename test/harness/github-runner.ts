@@ -24,8 +24,8 @@ export interface StepRun {
   /** stdout and stderr interleaved in arrival order. */
   output: string;
   commands: WorkflowCommand[];
-  /** Raw text of the step's GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV files. */
-  files: { output: string; state: string; env: string };
+  /** Raw text of the step's GITHUB_OUTPUT / GITHUB_STATE / GITHUB_ENV / GITHUB_PATH files. */
+  files: { output: string; state: string; env: string; path: string };
   ms: number;
 }
 
@@ -39,6 +39,11 @@ export interface ActionRun {
   dockerConfig: string;
   /** The environment main ran in (without the per-step GITHUB_* files): a benchmark's floor runs in it. */
   env: NodeJS.ProcessEnv;
+  /**
+   * The environment of the job's later steps, as the runner builds it: main's GITHUB_ENV
+   * variables set, its GITHUB_PATH directories first on PATH.
+   */
+  stepEnv: NodeJS.ProcessEnv;
   /** Everything printed by every step run so far plus the runner files, for leak scans. */
   readonly everything: string;
 }
@@ -123,7 +128,12 @@ function runStep(
   env: NodeJS.ProcessEnv,
   dir: string,
 ): Promise<StepRun> {
-  const files = { output: join(dir, 'output'), state: join(dir, 'state'), env: join(dir, 'env') };
+  const files = {
+    output: join(dir, 'output'),
+    state: join(dir, 'state'),
+    env: join(dir, 'env'),
+    path: join(dir, 'path'),
+  };
   mkdirSync(dir, { recursive: true });
   for (const f of Object.values(files)) writeFileSync(f, '');
   const started = Date.now();
@@ -135,6 +145,7 @@ function runStep(
         GITHUB_OUTPUT: files.output,
         GITHUB_STATE: files.state,
         GITHUB_ENV: files.env,
+        GITHUB_PATH: files.path,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -161,6 +172,7 @@ function runStep(
           output: readFileSync(files.output, 'utf8'),
           state: readFileSync(files.state, 'utf8'),
           env: readFileSync(files.env, 'utf8'),
+          path: readFileSync(files.path, 'utf8'),
         },
         ms: Date.now() - started,
       }),
@@ -172,7 +184,10 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
   const id = randomBytes(4).toString('hex');
   const base = join(o.env.tmpDir, `gh-${id}`);
   const dockerConfig = o.dockerConfig ?? join(base, 'docker');
+  // As on a runner: the job's temporary directory beside the checkout, not inside it.
   const runnerTemp = join(base, 'runner-temp');
+  const workspace = join(base, 'workspace');
+  mkdirSync(workspace, { recursive: true });
   mkdirSync(dockerConfig, { recursive: true });
   mkdirSync(runnerTemp, { recursive: true });
   const env: NodeJS.ProcessEnv = {
@@ -185,7 +200,7 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
     GITHUB_REF: o.env.fixtures.github.ref,
     GITHUB_RUN_ID: '4242',
     GITHUB_RUN_ATTEMPT: '1',
-    GITHUB_WORKSPACE: base,
+    GITHUB_WORKSPACE: workspace,
     RUNNER_OS: 'Linux',
     RUNNER_TEMP: runnerTemp,
     DOCKER_CONFIG: dockerConfig,
@@ -205,7 +220,13 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
   const dist = o.dist ?? join(ROOT, 'dist');
   const main = await runStep(node, join(dist, 'main', 'index.js'), env, join(base, 'main'));
   const state = parseFileCommands(main.files.state);
-  const postEnv = { ...env, ...parseFileCommands(main.files.env) };
+  const added = main.files.path.split('\n').filter(Boolean).reverse();
+  const stepEnv: NodeJS.ProcessEnv = {
+    ...env,
+    ...parseFileCommands(main.files.env),
+    PATH: [...added, env.PATH ?? ''].join(delimiter),
+  };
+  const postEnv = { ...stepEnv };
   for (const [k, v] of Object.entries(state)) postEnv[`STATE_${k}`] = v;
   const steps: StepRun[] = [main];
   const runPost = async (overrides: Record<string, string> = {}) => {
@@ -231,8 +252,9 @@ export async function runAction(o: ActionRunOptions): Promise<ActionRun> {
     state,
     dockerConfig,
     env,
+    stepEnv,
     get everything() {
-      return steps.flatMap((s) => [s.output, s.files.output, s.files.env]).join('\n');
+      return steps.flatMap((s) => [s.output, s.files.output, s.files.env, s.files.path]).join('\n');
     },
   };
 }
