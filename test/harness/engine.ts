@@ -168,16 +168,24 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     return ((await r.json()) as { token: string }).token;
   }
 
+  /**
+   * As the plugin revokes: its account's config, a Docker Hub sign-in, the DELETE, and only a 202
+   * counts. Anything else fails the revocation and OpenBao keeps the lease (the token may be dead
+   * at Docker Hub all the same).
+   */
   async function revokeLease(lease: Lease): Promise<void> {
-    clearTimeout(lease.timer);
-    leases.delete(lease.id);
     const account = o.accounts.get(lease.username);
-    if (!account) return;
+    if (!account)
+      throw new Error(`unable to finde configuration for ${JSON.stringify(lease.username)}`);
     const bearer = await hubLogin(lease.username, account);
-    await fetch(`${o.hubUrl}/v2/access-tokens/${lease.uuid}`, {
+    const r = await fetch(`${o.hubUrl}/v2/access-tokens/${lease.uuid}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${bearer}` },
     });
+    await r.body?.cancel();
+    if (r.status !== 202) throw new Error(`failed to delete auth token ${r.status}`);
+    clearTimeout(lease.timer);
+    leases.delete(lease.id);
   }
 
   function expireAt(lease: Lease, at: Date) {
@@ -375,6 +383,34 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     res.writeHead(204).end();
   }
 
+  /**
+   * sys/leases/revoke-force/<prefix> (sudo): OpenBao still asks the plugin to revoke each lease
+   * under the prefix, ignores its failure and forgets the lease: the way out for a lease whose
+   * revocation keeps failing. OpenBao is asked too, for its own leases there.
+   */
+  async function revokeForce(req: IncomingMessage, res: ServerResponse, path: string) {
+    const op = /^\/v1\/((?:[^/]+\/)*?)(sys\/leases\/revoke-force\/(.+))$/.exec(path);
+    const prefix = op?.[3];
+    if (!op?.[2] || !prefix || !['PUT', 'POST'].includes(req.method ?? '')) return false;
+    const ns = joinNs(req, op[1]);
+    const caps = await capabilities(req, ns, op[2]);
+    if (Array.isArray(caps) && !(allowed(caps, 'sudo') && allowed(caps, 'update'))) {
+      send(res, 403, DENIED);
+      return true;
+    }
+    if (Array.isArray(caps)) {
+      const under = [...leases.values()].filter(
+        (l) => l.namespace === ns && l.id.startsWith(prefix),
+      );
+      await Promise.allSettled(under.map((l) => revokeLease(l)));
+      for (const l of under) {
+        clearTimeout(l.timer);
+        leases.delete(l.id);
+      }
+    }
+    return false;
+  }
+
   /** sys/leases/revoke and sys/leases/lookup for our own leases; false when not ours. */
   async function leaseOp(
     req: IncomingMessage,
@@ -382,6 +418,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     path: string,
     body: Buffer,
   ): Promise<boolean> {
+    if (await revokeForce(req, res, path)) return true;
     const op = /^\/v1\/((?:[^/]+\/)*?)(sys\/leases\/(revoke|lookup))(?:\/(.+))?$/.exec(path);
     if (!op || !['PUT', 'POST'].includes(req.method ?? '')) return false;
     let id = op[4] ?? '';
@@ -416,6 +453,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
           id: lease.id,
           issue_time: lease.issued.toISOString(),
           last_renewal: null,
+          path: lease.id.slice(0, lease.id.lastIndexOf('/')),
           renewable: false,
           ttl: Math.max(0, Math.round((lease.expires.getTime() - Date.now()) / 1000)),
         },
@@ -425,7 +463,14 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       });
       return true;
     }
-    await revokeLease(lease);
+    try {
+      await revokeLease(lease);
+    } catch (err) {
+      // OpenBao's answer when the plugin's revoke callback fails.
+      const msg = `failed to revoke entry: resp: (*logical.Response)(nil) err: ${(err as Error).message}`;
+      send(res, 400, { errors: [msg] });
+      return true;
+    }
     // As OpenBao: synchronous revocation (the default) answers 204, `"sync": false` 202.
     const sync = !/"sync"\s*:\s*false/.test(body.toString());
     res.writeHead(sync ? 204 : 202).end();
@@ -467,7 +512,8 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       if (typeof ct === 'string') vaultTokens.push(ct);
     }
     if (revokeSelf && up.status === 204 && token) {
-      await Promise.all(
+      // The token is gone whatever the plugin answers; a lease it fails to revoke stays.
+      await Promise.allSettled(
         [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
       );
     }
