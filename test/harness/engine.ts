@@ -34,6 +34,8 @@ interface Lease {
 
 export interface EngineOptions {
   baoPort: number;
+  /** For what OpenBao's core knows and a caller may not read: a namespace's id. */
+  rootToken: string;
   hubUrl: string;
   mount: string;
   accounts: Map<string, Account>;
@@ -156,6 +158,17 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     return Array.isArray(caps) ? caps : [];
   }
 
+  /** A namespace's id: OpenBao ends the id of every lease made in a namespace with `.<id>`. */
+  async function namespaceId(ns: string): Promise<string> {
+    const cut = ns.lastIndexOf('/');
+    const parent = cut < 0 ? {} : { 'x-vault-namespace': ns.slice(0, cut) };
+    const r = await upstream('GET', `/v1/sys/namespaces/${ns.slice(cut + 1)}`, {
+      'x-vault-token': o.rootToken,
+      ...parent,
+    });
+    if (r.status !== 200) throw new Error(`namespace ${ns}: ${r.status} ${r.body.toString()}`);
+    return String(JSON.parse(r.body.toString()).data.id);
+  }
   const allowed = (caps: string[], need: string) => caps.includes(need) || caps.includes('root');
 
   async function hubLogin(username: string, account: Account): Promise<string> {
@@ -238,7 +251,8 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     }
 
     const token = String(req.headers['x-vault-token'] ?? '');
-    const id = `${m.path}/${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const suffix = m.ns ? `.${await namespaceId(m.ns)}` : '';
+    const id = `${m.path}/${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}${suffix}`;
     const issued = new Date();
     const lease: Lease = {
       id,
@@ -431,8 +445,9 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     }
     const ns = joinNs(req, op[1]);
     const lease = leases.get(id);
-    // A lease is known only in the namespace it was created in.
-    if (!lease || lease.namespace !== ns) return false;
+    // A namespace's lease id names its namespace (the `.<id>` suffix): OpenBao finds it from any
+    // namespace, the caller's ACL there deciding. A root-namespace lease is served from the root.
+    if (!lease || (!lease.namespace && ns)) return false;
     const caps = await capabilities(req, ns, `${op[2]}${op[4] ? `/${op[4]}` : ''}`);
     if (!Array.isArray(caps)) {
       send(res, caps.status, JSON.parse(caps.body.toString()));
@@ -453,6 +468,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
           id: lease.id,
           issue_time: lease.issued.toISOString(),
           last_renewal: null,
+          ...(lease.namespace && { namespace_path: `${lease.namespace}/` }),
           path: lease.id.slice(0, lease.id.lastIndexOf('/')),
           renewable: false,
           ttl: Math.max(0, Math.round((lease.expires.getTime() - Date.now()) / 1000)),
