@@ -171,8 +171,20 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   }
   const allowed = (caps: string[], need: string) => caps.includes(need) || caps.includes('root');
 
+  /**
+   * A request to the Hub stand-in that fails is sent once more: Go's HTTP transport (the plugin's)
+   * resends one that met a kept-alive connection the server had just closed, the one failure an
+   * in-process Hub has. A revocation must not fail on that alone.
+   */
+  async function hubFetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${o.hubUrl}${path}`, init);
+    } catch {
+      return fetch(`${o.hubUrl}${path}`, init);
+    }
+  }
   async function hubLogin(username: string, account: Account): Promise<string> {
-    const r = await fetch(`${o.hubUrl}/v2/users/login`, {
+    const r = await hubFetch('/v2/users/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password: account.password }),
@@ -191,7 +203,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     if (!account)
       throw new Error(`unable to finde configuration for ${JSON.stringify(lease.username)}`);
     const bearer = await hubLogin(lease.username, account);
-    const r = await fetch(`${o.hubUrl}/v2/access-tokens/${lease.uuid}`, {
+    const r = await hubFetch(`/v2/access-tokens/${lease.uuid}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${bearer}` },
     });
@@ -239,7 +251,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     let created: { uuid: string; token: string };
     try {
       const bearer = await hubLogin(m.user, account);
-      const r = await fetch(`${o.hubUrl}/v2/access-tokens`, {
+      const r = await hubFetch('/v2/access-tokens', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
         body: JSON.stringify({ token_label: label, scopes: [`repo:${m.scope}`] }),
