@@ -48,7 +48,7 @@ async function succeeds(inputs: Record<string, string>, extraEnv: Record<string,
     extraSecrets: keyLines(),
   });
   expect(job.run.main.exitCode, job.run.main.output).toBe(0);
-  expect(job.run.post?.exitCode).toBe(0);
+  expect(job.run.post?.exitCode, job.run.post?.output).toBe(0);
   expect(job.run.post?.output).toContain('Vault token revoked');
   return job;
 }

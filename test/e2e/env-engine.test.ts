@@ -126,6 +126,45 @@ describe('Docker Hub engine stand-in', () => {
     }
   });
 
+  it('with Docker Hub’s documented 204 to a delete, the revocation fails as the plugin’s does, yet the token is dead', async () => {
+    const revokeError = (status: number) => ({
+      status: 400,
+      json: {
+        errors: [
+          `failed to revoke entry: resp: (*logical.Response)(nil) err: failed to delete auth token ${status}`,
+        ],
+      },
+    });
+    env.hub.setDeleteStatus(204);
+    try {
+      const token = await loginAs(env.fixtures.github.roleCanRevoke);
+      const a = (await issue(token)).json as Secret;
+      const b = (await issue(token, 'write')).json as Secret;
+      const r = await vault('PUT', 'sys/leases/revoke', token, { lease_id: a.lease_id });
+      expect(r).toEqual(revokeError(204));
+      expect(env.engine.liveLeases()).toContain(a.lease_id);
+      expect(await env.registry.canLogin(a.data.username, a.data.token)).toBe(false);
+      // revoke-self still ends the token; the plugin fails b's revocation the same way.
+      expect((await vault('POST', 'auth/token/revoke-self', token)).status).toBe(204);
+      expect(await env.vaultTokenAlive(token)).toBe(false);
+      expect(env.engine.liveLeases()).toContain(b.lease_id);
+      expect(await env.registry.canLogin(b.data.username, b.data.token)).toBe(false);
+      // Each later try signs in and deletes a token Docker Hub no longer has: 404, forever.
+      env.hub.setDeleteStatus(202);
+      const again = await vault('PUT', 'sys/leases/revoke', env.rootToken, {
+        lease_id: a.lease_id,
+      });
+      expect(again).toEqual(revokeError(404));
+      // `vault lease revoke -force -prefix dockerhub/token/`, as dockerhub-engine.md says.
+      const prefix = `dockerhub/token/${env.fixtures.account}`;
+      const force = await vault('PUT', `sys/leases/revoke-force/${prefix}`, env.rootToken);
+      expect(force.status).toBe(204);
+      expect(env.engine.liveLeases()).toEqual([]);
+    } finally {
+      env.hub.setDeleteStatus(202);
+    }
+  });
+
   it('a policy without create gets 403; GET gets 405 when readable', async () => {
     const token = await loginAs(env.fixtures.github.roleNoCreate);
     expect(await issue(token)).toEqual({

@@ -50,6 +50,33 @@ describe('namespaces', () => {
     expect(await env.registry.canLogin(username, secret)).toBe(false);
   });
 
+  it('a lease id ends with the engine namespace’s id, which any namespace finds it by', async () => {
+    const token = await login(env.fixtures.github.role);
+    const r = await vault('POST', 'dockerhub/token/acmebot/read', ns.engine, token, {});
+    const team = await vault('GET', 'sys/namespaces/team', ns.login, env.rootToken);
+    const id = team.json.data.id as string;
+    expect(r.json.lease_id).toMatch(
+      /^dockerhub\/token\/acmebot\/read\/[A-Za-z0-9]{24}\.[A-Za-z0-9]+$/,
+    );
+    expect(r.json.lease_id.endsWith(`.${id}`)).toBe(true);
+    const lease = { lease_id: r.json.lease_id };
+    await vault('POST', 'sys/namespaces/other', ns.login, env.rootToken, {});
+    // As OpenBao 2.7.2 answers the root token: the engine's namespace, its parent, a sibling, the root.
+    for (const where of [ns.engine, ns.login, 'ci/other', '']) {
+      const found = await vault('PUT', 'sys/leases/lookup', where, env.rootToken, lease);
+      expect(found.json.data, where).toMatchObject({
+        id: lease.lease_id,
+        namespace_path: 'ci/team/',
+      });
+    }
+    expect((await vault('PUT', 'sys/leases/revoke', ns.login, env.rootToken, lease)).status).toBe(
+      204,
+    );
+    expect(env.engine.liveLeases()).toEqual([]);
+    expect(await env.registry.canLogin('acmebot', r.json.data.token)).toBe(false);
+    await vault('POST', 'auth/token/revoke-self', ns.login, token);
+  });
+
   it('the same token in the root namespace, or for another account, gets 403', async () => {
     const token = await login(env.fixtures.github.role);
     expect((await vault('POST', 'dockerhub/token/acmebot/read', '', token, {})).status).toBe(403);

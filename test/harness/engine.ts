@@ -34,6 +34,8 @@ interface Lease {
 
 export interface EngineOptions {
   baoPort: number;
+  /** For what OpenBao's core knows and a caller may not read: a namespace's id. */
+  rootToken: string;
   hubUrl: string;
   mount: string;
   accounts: Map<string, Account>;
@@ -156,10 +158,33 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     return Array.isArray(caps) ? caps : [];
   }
 
+  /** A namespace's id: OpenBao ends the id of every lease made in a namespace with `.<id>`. */
+  async function namespaceId(ns: string): Promise<string> {
+    const cut = ns.lastIndexOf('/');
+    const parent = cut < 0 ? {} : { 'x-vault-namespace': ns.slice(0, cut) };
+    const r = await upstream('GET', `/v1/sys/namespaces/${ns.slice(cut + 1)}`, {
+      'x-vault-token': o.rootToken,
+      ...parent,
+    });
+    if (r.status !== 200) throw new Error(`namespace ${ns}: ${r.status} ${r.body.toString()}`);
+    return String(JSON.parse(r.body.toString()).data.id);
+  }
   const allowed = (caps: string[], need: string) => caps.includes(need) || caps.includes('root');
 
+  /**
+   * A request to the Hub stand-in that fails is sent once more: Go's HTTP transport (the plugin's)
+   * resends one that met a kept-alive connection the server had just closed, the one failure an
+   * in-process Hub has. A revocation must not fail on that alone.
+   */
+  async function hubFetch(path: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(`${o.hubUrl}${path}`, init);
+    } catch {
+      return fetch(`${o.hubUrl}${path}`, init);
+    }
+  }
   async function hubLogin(username: string, account: Account): Promise<string> {
-    const r = await fetch(`${o.hubUrl}/v2/users/login`, {
+    const r = await hubFetch('/v2/users/login', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ username, password: account.password }),
@@ -168,16 +193,24 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     return ((await r.json()) as { token: string }).token;
   }
 
+  /**
+   * As the plugin revokes: its account's config, a Docker Hub sign-in, the DELETE, and only a 202
+   * counts. Anything else fails the revocation and OpenBao keeps the lease (the token may be dead
+   * at Docker Hub all the same).
+   */
   async function revokeLease(lease: Lease): Promise<void> {
-    clearTimeout(lease.timer);
-    leases.delete(lease.id);
     const account = o.accounts.get(lease.username);
-    if (!account) return;
+    if (!account)
+      throw new Error(`unable to finde configuration for ${JSON.stringify(lease.username)}`);
     const bearer = await hubLogin(lease.username, account);
-    await fetch(`${o.hubUrl}/v2/access-tokens/${lease.uuid}`, {
+    const r = await hubFetch(`/v2/access-tokens/${lease.uuid}`, {
       method: 'DELETE',
       headers: { authorization: `Bearer ${bearer}` },
     });
+    await r.body?.cancel();
+    if (r.status !== 202) throw new Error(`failed to delete auth token ${r.status}`);
+    clearTimeout(lease.timer);
+    leases.delete(lease.id);
   }
 
   function expireAt(lease: Lease, at: Date) {
@@ -218,7 +251,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     let created: { uuid: string; token: string };
     try {
       const bearer = await hubLogin(m.user, account);
-      const r = await fetch(`${o.hubUrl}/v2/access-tokens`, {
+      const r = await hubFetch('/v2/access-tokens', {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
         body: JSON.stringify({ token_label: label, scopes: [`repo:${m.scope}`] }),
@@ -230,7 +263,8 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     }
 
     const token = String(req.headers['x-vault-token'] ?? '');
-    const id = `${m.path}/${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}`;
+    const suffix = m.ns ? `.${await namespaceId(m.ns)}` : '';
+    const id = `${m.path}/${randomBytes(18).toString('base64url').replace(/[-_]/g, 'x')}${suffix}`;
     const issued = new Date();
     const lease: Lease = {
       id,
@@ -375,6 +409,34 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     res.writeHead(204).end();
   }
 
+  /**
+   * sys/leases/revoke-force/<prefix> (sudo): OpenBao still asks the plugin to revoke each lease
+   * under the prefix, ignores its failure and forgets the lease: the way out for a lease whose
+   * revocation keeps failing. OpenBao is asked too, for its own leases there.
+   */
+  async function revokeForce(req: IncomingMessage, res: ServerResponse, path: string) {
+    const op = /^\/v1\/((?:[^/]+\/)*?)(sys\/leases\/revoke-force\/(.+))$/.exec(path);
+    const prefix = op?.[3];
+    if (!op?.[2] || !prefix || !['PUT', 'POST'].includes(req.method ?? '')) return false;
+    const ns = joinNs(req, op[1]);
+    const caps = await capabilities(req, ns, op[2]);
+    if (Array.isArray(caps) && !(allowed(caps, 'sudo') && allowed(caps, 'update'))) {
+      send(res, 403, DENIED);
+      return true;
+    }
+    if (Array.isArray(caps)) {
+      const under = [...leases.values()].filter(
+        (l) => l.namespace === ns && l.id.startsWith(prefix),
+      );
+      await Promise.allSettled(under.map((l) => revokeLease(l)));
+      for (const l of under) {
+        clearTimeout(l.timer);
+        leases.delete(l.id);
+      }
+    }
+    return false;
+  }
+
   /** sys/leases/revoke and sys/leases/lookup for our own leases; false when not ours. */
   async function leaseOp(
     req: IncomingMessage,
@@ -382,6 +444,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     path: string,
     body: Buffer,
   ): Promise<boolean> {
+    if (await revokeForce(req, res, path)) return true;
     const op = /^\/v1\/((?:[^/]+\/)*?)(sys\/leases\/(revoke|lookup))(?:\/(.+))?$/.exec(path);
     if (!op || !['PUT', 'POST'].includes(req.method ?? '')) return false;
     let id = op[4] ?? '';
@@ -394,8 +457,9 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     }
     const ns = joinNs(req, op[1]);
     const lease = leases.get(id);
-    // A lease is known only in the namespace it was created in.
-    if (!lease || lease.namespace !== ns) return false;
+    // A namespace's lease id names its namespace (the `.<id>` suffix): OpenBao finds it from any
+    // namespace, the caller's ACL there deciding. A root-namespace lease is served from the root.
+    if (!lease || (!lease.namespace && ns)) return false;
     const caps = await capabilities(req, ns, `${op[2]}${op[4] ? `/${op[4]}` : ''}`);
     if (!Array.isArray(caps)) {
       send(res, caps.status, JSON.parse(caps.body.toString()));
@@ -416,6 +480,8 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
           id: lease.id,
           issue_time: lease.issued.toISOString(),
           last_renewal: null,
+          ...(lease.namespace && { namespace_path: `${lease.namespace}/` }),
+          path: lease.id.slice(0, lease.id.lastIndexOf('/')),
           renewable: false,
           ttl: Math.max(0, Math.round((lease.expires.getTime() - Date.now()) / 1000)),
         },
@@ -425,7 +491,14 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       });
       return true;
     }
-    await revokeLease(lease);
+    try {
+      await revokeLease(lease);
+    } catch (err) {
+      // OpenBao's answer when the plugin's revoke callback fails.
+      const msg = `failed to revoke entry: resp: (*logical.Response)(nil) err: ${(err as Error).message}`;
+      send(res, 400, { errors: [msg] });
+      return true;
+    }
     // As OpenBao: synchronous revocation (the default) answers 204, `"sync": false` 202.
     const sync = !/"sync"\s*:\s*false/.test(body.toString());
     res.writeHead(sync ? 204 : 202).end();
@@ -467,7 +540,8 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
       if (typeof ct === 'string') vaultTokens.push(ct);
     }
     if (revokeSelf && up.status === 204 && token) {
-      await Promise.all(
+      // The token is gone whatever the plugin answers; a lease it fails to revoke stays.
+      await Promise.allSettled(
         [...leases.values()].filter((l) => l.creator === token).map((l) => revokeLease(l)),
       );
     }

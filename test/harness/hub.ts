@@ -48,6 +48,8 @@ export async function startHub(
   const sessions = new Map<string, string>(); // bearer -> username
   const live = new Map<string, HubToken>();
   const issued: { username: string; token: string }[] = [];
+  // 202, the one status the plugin takes as deleted; Docker Hub's API reference documents 204.
+  let deleteStatus = 202;
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '').split('?')[0] ?? '';
@@ -104,7 +106,7 @@ export async function startHub(
       if (!t || t.username !== user) return json(404, { detail: 'Not found.' });
       live.delete(t.uuid);
       registry.removeSecret(user, t.token);
-      return json(204);
+      return json(deleteStatus);
     }
     json(404, { detail: 'Not found.' });
   });
@@ -122,6 +124,9 @@ export async function startHub(
     issued: () => [...issued],
     addAccount(username, password) {
       accounts.set(username, password);
+    },
+    setDeleteStatus(status) {
+      deleteStatus = status;
     },
     close: () =>
       new Promise((resolve) => {

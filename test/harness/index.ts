@@ -148,6 +148,7 @@ export async function startEnv(options: StartOptions = {}): Promise<TestEnv | Da
     const tls = options.tls ? await makeTls(join(tmpDir, 'tls')) : undefined;
     const engine = await startEngine({
       baoPort: bao.port,
+      rootToken: bao.rootToken,
       hubUrl: hub.url,
       mount: fx.engineMount,
       accounts,

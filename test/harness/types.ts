@@ -144,6 +144,12 @@ export interface HubStandIn {
   addAccount(username: string, password: string): void;
   /** Access tokens alive at the Docker Hub stand-in (each one a live secret at the registry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
+  /**
+   * The status a token delete answers once the token is gone: 202 by default, the only one the
+   * plugin counts as deleted; 204 is what Docker Hub documents, and the plugin then fails the
+   * revocation while the token is already dead.
+   */
+  setDeleteStatus(status: number): void;
 }
 
 /** One request to the registry's token service (no secret is kept). */
