@@ -67,7 +67,7 @@ beforeAll(async () => {
   // The pause image: busybox sleeping forever. containerd pulls it with a credential allowed only
   // that repository, so it cannot pull a pod's image without the kubelet's credential.
   const [sandboxImage, ...more] = await Promise.all([
-    env.daemon.pushPrivateImage(env.registry, admin, 'k8s/pause', ['sleep', 'infinity']),
+    env.daemon.pushPrivateImage(env.registry, admin, 'k8s/pause', ['/bin/sleep', 'infinity']),
     env.daemon.pushPrivateImage(env.registry, admin, 'acme/second'),
     env.daemon.pushPrivateImage(env.registry, admin, 'acme/restarted'),
     env.daemon.pushPrivateImage(env.registry, admin, 'acme/denied'),
@@ -110,6 +110,7 @@ afterAll(async () => {
     })(),
   ]);
   const logs = `${kubelet?.logs() ?? ''}\n${containerd?.logs() ?? ''}`;
+  if (process.env.VDL_DEBUG_DUMP) writeFileSync(process.env.VDL_DEBUG_DUMP, logs);
   if (env) {
     await revokeLeases(env);
     const leaks = findLeaks(logs, [...env.secrets(), ...extraSecrets]);
@@ -119,15 +120,16 @@ afterAll(async () => {
   for (const c of closed) if (c.status === 'rejected') throw c.reason;
 }, 120_000);
 
-/** Successful pulls of `repository` the registry's token service granted, by user. */
-const pullsOf = (repository: string) =>
+/** Pulls of `repository` the registry's token service granted since `since`, by user. */
+const pullsOf = (repository: string, since: number) =>
   env.registry.authRequests
-    .filter((r) => r.granted.includes(`repository:${repository}:pull`))
+    .filter((r) => r.at >= since && r.granted.includes(`repository:${repository}:pull`))
     .map((r) => r.username);
 
 describe('the real kubelet runs vault-credential-provider', () => {
   it("pulls the pod's private image with the provider's credential", async () => {
     const k = kubelet as RealKubelet;
+    const t0 = Date.now();
     await k.addPod('private', env.privateImage);
     await k.waitPod('private', running, 120_000);
     expect(await k.providerRuns()).toBe(1);
@@ -135,7 +137,7 @@ describe('the real kubelet runs vault-credential-provider', () => {
     expect(env.engine.liveLeases()).toHaveLength(1);
     const tokens = env.hub.liveTokens();
     expect(tokens).toHaveLength(1);
-    const users = pullsOf('acme/private');
+    const users = pullsOf('acme/private', t0);
     expect(users.length).toBeGreaterThan(0);
     expect(new Set(users)).toEqual(new Set([env.fixtures.account]));
     expect(await containerd?.images()).toContain(env.privateImage);
@@ -143,11 +145,12 @@ describe('the real kubelet runs vault-credential-provider', () => {
 
   it("serves a second pod of the registry from the kubelet's cache: the provider does not run", async () => {
     const k = kubelet as RealKubelet;
+    const t0 = Date.now();
     await k.addPod('second', images.second as string);
     await k.waitPod('second', running, 120_000);
     expect(await k.providerRuns()).toBe(1);
     expect(env.engine.liveLeases()).toHaveLength(1);
-    expect(new Set(pullsOf('acme/second'))).toEqual(new Set([env.fixtures.account]));
+    expect(new Set(pullsOf('acme/second', t0))).toEqual(new Set([env.fixtures.account]));
   });
 
   it('a kubelet restarted in the middle of a provider run pulls at its first run after', async () => {
@@ -190,6 +193,7 @@ describe('the real kubelet runs vault-credential-provider', () => {
 
   it("a denied role: the pod shows ErrImagePull and the kubelet logs the provider's message", async () => {
     const k = kubelet as RealKubelet;
+    const t0 = Date.now();
     await k.kill();
     await useRole('kubelet-denied', ['dockerhub-read-only']);
     await k.start();
@@ -199,6 +203,6 @@ describe('the real kubelet runs vault-credential-provider', () => {
     expect(k.logs()).toMatch(
       /Failed to provide credentials for image.*vault-credential-provider: Vault denied/,
     );
-    expect(pullsOf('acme/denied')).toEqual([]);
+    expect(pullsOf('acme/denied', t0)).toEqual([]);
   });
 });

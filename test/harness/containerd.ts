@@ -59,6 +59,9 @@ function config(dir: string, o: ContainerdOptions): string {
     '  stream_server_address = "127.0.0.1"',
     '  stream_server_port = "0"',
     '  disable_apparmor = true',
+    // No CAP_SYS_RESOURCE here: a pause container's oom_score_adj -998 makes runc fail with
+    // "can't get final child's PID from pipe: EOF". Keep it no lower than containerd's own.
+    '  restrict_oom_score_adj = true',
     `[${cri}.containerd]`,
     // vfs-like: works on any filesystem (overlay on overlay does not).
     '  snapshotter = "native"',

@@ -240,7 +240,8 @@ export async function startRealKubelet(dir: string, o: RealKubeletOptions): Prom
               name: 'app',
               image,
               imagePullPolicy: 'IfNotPresent',
-              command: ['sleep', '3600'],
+              // Absolute: the image has no PATH, and CRI sets none (docker does).
+              command: ['/bin/sleep', '3600'],
             },
           ],
         },
