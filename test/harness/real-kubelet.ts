@@ -73,7 +73,6 @@ export interface RealKubelet {
   podName(name: string): string;
   /** A static pod on the host network running `image` (a busybox one: `sleep`). */
   addPod(name: string, image: string): Promise<void>;
-  removePod(name: string): Promise<void>;
   /** The pod's status as the kubelet reports it (read-only port, /pods). */
   pod(name: string): Promise<PodStatus | undefined>;
   /** Polls pod(name) until `check` holds; returns what it saw, or throws with the kubelet's log. */
@@ -92,7 +91,7 @@ export interface RealKubelet {
    * Stops the kubelet process: SIGTERM, or as systemd's restart does (KillMode=control-group),
    * SIGTERM to it and every process it started.
    */
-  kill(opts?: { children?: boolean; signal?: NodeJS.Signals }): Promise<void>;
+  kill(opts?: { children?: boolean }): Promise<void>;
   /** Everything every run of it printed. */
   logs(): string;
   /** Removes every pod (the kubelet stops them), then stops it. */
@@ -210,19 +209,20 @@ export async function startRealKubelet(dir: string, o: RealKubeletOptions): Prom
     };
     return list.items.find((p) => p.metadata.name === podName(name))?.status;
   };
-  const kill = async (opts: { children?: boolean; signal?: NodeJS.Signals } = {}) => {
+  const children = () => processesWithEnv(mark).filter(([pid]) => pid !== proc?.child.pid);
+  const kill = async (opts: { children?: boolean } = {}) => {
     const p = proc;
     if (!p) return;
-    if (opts.children)
-      for (const [pid] of processesWithEnv(mark))
-        if (pid !== p.child.pid)
-          try {
-            process.kill(pid, opts.signal ?? 'SIGTERM');
-          } catch {
-            // gone already
-          }
-    if (opts.signal === 'SIGKILL') p.child.kill('SIGKILL');
+    const signalled = opts.children ? children() : [];
+    for (const [pid] of signalled)
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // gone already
+      }
     await p.stop(10_000);
+    for (let i = 0; i < 100 && signalled.length && children().length; i++)
+      await new Promise((r) => setTimeout(r, 50));
   };
 
   const self: RealKubelet = {
@@ -248,7 +248,6 @@ export async function startRealKubelet(dir: string, o: RealKubeletOptions): Prom
       };
       await writeFile(join(manifests, `${name}.yaml`), stringify(manifest));
     },
-    removePod: (name) => rm(join(manifests, `${name}.yaml`), { force: true }),
     pod,
     async waitPod(name, check, timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;
@@ -267,7 +266,7 @@ export async function startRealKubelet(dir: string, o: RealKubeletOptions): Prom
       const m = /^kubelet_credential_provider_plugin_duration_count\{[^}]*\} (\d+)$/m.exec(text);
       return m ? Number(m[1]) : 0;
     },
-    providerProcesses: () => processesWithEnv(mark).filter(([pid]) => pid !== proc?.child.pid),
+    providerProcesses: children,
     start,
     kill,
     logs,
