@@ -18,6 +18,8 @@ command -v openssl >/dev/null || apt_pkgs+=(openssl)
 # docker CLI comes with it when none is on PATH.
 command -v dockerd >/dev/null || apt_pkgs+=(docker.io)
 command -v skopeo >/dev/null || apt_pkgs+=(skopeo)
+# containerd (and ctr) serve CRI to the real kubelet in the tests, on a socket of their own.
+command -v containerd >/dev/null || apt_pkgs+=(containerd)
 # The test image is a static busybox and its applets (no network needed to make it).
 b=$(command -v busybox || true)
 { [ -n "$b" ] && ! ldd "$b" >/dev/null 2>&1; } || apt_pkgs+=(busybox-static)
@@ -60,3 +62,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The real kubelet, built from k8s.io/kubernetes once per machine (cached outside the checkout).
+bash scripts/build/kubelet.sh

@@ -57,8 +57,16 @@ function removeLock(lock: string): void {
 }
 
 /**
- * Runs `fn` holding the directory's lock (mkdir is atomic). A lock older than `staleMs` belongs to
- * a process that was killed (the kubelet kills a provider after a minute) and is taken over.
+ * What a service manager sends when it stops or restarts the kubelet: systemd signals the kubelet
+ * and every process it started, a provider in the middle of its login included.
+ */
+const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
+/**
+ * Runs `fn` holding the directory's lock (mkdir is atomic). Stopped by a signal, the holder removes
+ * the lock before it dies: the restarted kubelet's next run must not wait for it. A lock older than
+ * `staleMs` belongs to a process that was killed outright (the kubelet SIGKILLs a provider after a
+ * minute) and is taken over.
  */
 export async function withDirLock<T>(
   dir: string,
@@ -85,9 +93,17 @@ export async function withDirLock<T>(
       else await new Promise((r) => setTimeout(r, 50));
     }
   }
+  const onStop = (signal: NodeJS.Signals) => {
+    removeLock(lock);
+    for (const sig of STOP_SIGNALS) process.off(sig, onStop);
+    // Dies of the signal, as it would have without this handler.
+    process.kill(process.pid, signal);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onStop);
   try {
     return await fn();
   } finally {
+    for (const sig of STOP_SIGNALS) process.off(sig, onStop);
     removeLock(lock);
   }
 }

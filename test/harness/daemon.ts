@@ -182,13 +182,13 @@ export async function startDaemon(dir: string, opts: DaemonOptions = {}): Promis
       env,
       docker,
       pull: (image, dockerConfig, via) => docker(['pull', image], { dockerConfig, via }),
-      async pushPrivateImage(registry, creds, repository = 'acme/private') {
+      async pushPrivateImage(registry, creds, repository = 'acme/private', cmd = ['sh']) {
         const ref = `${registry.host}/${repository}:1`;
         rootfs ??= busyboxRootfs();
         const root = await rootfs;
         await scratch(async (cfg) => {
-          const pipe = `tar -C "$1" -c . | docker import --change 'CMD ["sh"]' - "$2"`;
-          const imported = await run('sh', ['-c', pipe, 'sh', root, ref], {
+          const pipe = `tar -C "$1" -c . | docker import --change "CMD $3" - "$2"`;
+          const imported = await run('sh', ['-c', pipe, 'sh', root, ref, JSON.stringify(cmd)], {
             env: { PATH: process.env.PATH, HOME: dir, ...env(cfg) },
           });
           if (imported.code !== 0) throw failed('docker import', imported);

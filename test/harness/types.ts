@@ -183,8 +183,11 @@ export interface Registry {
   admin: { username: string; secret: string };
   /** Every token-service request, in order: who authenticated, for what, and what was granted. */
   authRequests: TokenRequest[];
-  /** Makes `secret` one more valid secret of `username` (any number per user), for `actions`. */
-  addSecret(username: string, secret: string, actions: string[]): void;
+  /**
+   * Makes `secret` one more valid secret of `username` (any number per user), for `actions` (on
+   * `repositories` only, when given).
+   */
+  addSecret(username: string, secret: string, actions: string[], repositories?: string[]): void;
 }
 
 /** What a command printed and how it exited. */
@@ -247,6 +250,8 @@ export interface DockerDaemon {
     registry: Registry,
     creds: { username: string; secret: string },
     repository?: string,
+    /** The image's default command (default `["sh"]`). */
+    cmd?: string[],
   ): Promise<string>;
   /** `docker swarm init` on 127.0.0.1 with free ports; stop() leaves the swarm first. */
   initSwarm(): Promise<void>;
