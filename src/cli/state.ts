@@ -1,9 +1,14 @@
-// The session state between `login` and `logout`: a 0600 JSON file in a 0700 directory owned by
-// this user (under XDG_RUNTIME_DIR, else TMPDIR), one file per --session name.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// The session state between `login` and `logout`: a 0600 JSON file in this user's private 0700
+// directory (core/private-dir.ts), one file per --session name. Read only when this user wrote it.
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VdlError } from '../core/errors.js';
-import { privateDir, privateDirPath, writePrivateFile } from '../core/private-dir.js';
+import {
+  privateDir,
+  privateDirPath,
+  readPrivateFile,
+  writePrivateFile,
+} from '../core/private-dir.js';
 import type { CleanupConfig, SessionState, StateStore } from '../core/session.js';
 import { UsageError } from './usage.js';
 
@@ -35,10 +40,19 @@ export function stateLocation(
   return { path: join(privateDirPath(env), `${session}.json`), ownDir: true };
 }
 
+/**
+ * The state, when there is one only this user could have written: a planted file would send the
+ * VAULT_TOKEN of whoever runs logout to the Vault address it names.
+ */
 export function readState(path: string): StateFile | undefined {
-  if (!existsSync(path)) return undefined;
+  const text = readPrivateFile(
+    path,
+    'State file',
+    "It was not written by this user's login: remove it, or pass --state-file with a path in a directory of your own.",
+  );
+  if (text === undefined) return undefined;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    const parsed = JSON.parse(text) as StateFile;
     if (parsed?.version !== 1) throw new Error('unknown version');
     return parsed;
   } catch (err) {

@@ -3,6 +3,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { VaultHttpError, VdlError } from '../../src/core/errors.js';
 import { explainIssue, explainLogin } from '../../src/core/explain.js';
 import { judgeHttp } from '../../src/core/http.js';
+import { privateDirCandidates } from '../../src/core/private-dir.js';
 import { proxyFor } from '../../src/core/proxy-env.js';
 
 const cfg = parseConfig({
@@ -80,5 +81,24 @@ describe('Vault unavailable after retries', () => {
       'The Docker Hub engine at dockerhub/ has no account "bot" (nothing at dockerhub/config/bot).',
     );
     expect(e.hint).toContain('Check the account input, or configure the account on the engine:');
+  });
+});
+
+describe('the private directory (state, cache)', () => {
+  it('is /run/vault-docker-login for root without XDG_RUNTIME_DIR, then TMPDIR, then HOME', () => {
+    // Only root may create under /run, so nobody can take root's name first.
+    expect(privateDirCandidates({ TMPDIR: '/t', HOME: '/h' }, 0)).toEqual([
+      '/run/vault-docker-login',
+      '/t/vault-docker-login-0',
+      '/h/.cache/vault-docker-login',
+    ]);
+    expect(privateDirCandidates({ TMPDIR: '/t', HOME: '/h' }, 1000)).toEqual([
+      '/t/vault-docker-login-1000',
+      '/h/.cache/vault-docker-login',
+    ]);
+    expect(privateDirCandidates({ XDG_RUNTIME_DIR: '/x', TMPDIR: '/t' }, 0)).toEqual([
+      '/x/vault-docker-login-0',
+      '/t/vault-docker-login-0',
+    ]);
   });
 });
