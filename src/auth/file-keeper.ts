@@ -1,19 +1,25 @@
 // A Keeper on disk, for entry points that run as a new process each time (the kubelet runs its
-// credential provider once per pull): a 0600 JSON file in a 0700 directory. A lock directory
-// serialises the logins that unwrap, so two pulls started together cannot both try the
-// single-use wrapping token and report the loser as an interception.
-import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+// credential provider once per pull): a 0600 JSON file in a private 0700 directory. What it reads
+// must be ours alone (core/private-dir.ts): a directory someone else made first, or a file planted
+// or opened to others, is reported and never used. A lock directory serialises the logins that
+// unwrap, so two pulls started together cannot both try the single-use wrapping token and report
+// the loser as an interception.
+import { lstatSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdlError } from '../core/errors.js';
+import { isPrivate, privateDir, readPrivateFile, writePrivateFile } from '../core/private-dir.js';
 import type { Keeper } from './method.js';
 
 const FILE = 'kept.json';
 const LOCK = 'login.lock';
+const HINT =
+  'Set kubelet.state_dir to a directory this user (root, for the kubelet) owns alone, or remove the impostor (revoke what a kept secret_id allows first).';
 
 function ensureDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    privateDir(dir, HINT);
   } catch (err) {
+    if (err instanceof VdlError) throw err;
     throw new VdlError(
       'config',
       `Cannot create the state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
@@ -23,11 +29,21 @@ function ensureDir(dir: string): void {
 }
 
 function readKept(dir: string): Record<string, string> {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (!st) return {};
+  if (!st.isDirectory() || !isPrivate(st, 0o022))
+    throw new VdlError(
+      'config',
+      `The state directory ${dir} is not a directory this user alone may write; not trusting it.`,
+      HINT,
+    );
+  const text = readPrivateFile(join(dir, FILE), 'The kept file', HINT);
+  if (text === undefined) return {};
   try {
-    const doc = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as unknown;
+    const doc = JSON.parse(text) as unknown;
     return doc && typeof doc === 'object' ? (doc as Record<string, string>) : {};
   } catch {
-    return {};
+    throw new VdlError('config', `The kept file ${join(dir, FILE)} is not JSON.`, HINT);
   }
 }
 
@@ -39,10 +55,7 @@ export function fileKeeper(dir: string): Keeper {
     },
     set: (key, value) => {
       ensureDir(dir);
-      const all = { ...readKept(dir), [key]: value };
-      const tmp = join(dir, `${FILE}.${process.pid}`);
-      writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-      renameSync(tmp, join(dir, FILE));
+      writePrivateFile(join(dir, FILE), JSON.stringify({ ...readKept(dir), [key]: value }));
     },
   };
 }

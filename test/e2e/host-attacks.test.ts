@@ -1,13 +1,16 @@
 // Attacks by a second local user (uid 65534 through setpriv) on root's entry points, with a sticky
 // world-writable directory standing in for /tmp: each must be refused, and the refusal says why.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAppRole } from '../harness/approle.js';
+import { startEnv, type TestEnv } from '../harness/index.js';
+import { revokeLeases, runProvider, writeProviderConfig } from '../harness/kubelet-provider.js';
 import { asOtherUser, OTHER_UID, requireOtherUser, stickyDir } from '../harness/other-user.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -141,5 +144,63 @@ describe("attack 1: a state file planted for root's logout", () => {
     expect(r.stderr).toContain('revoked');
     expect(received.map((q) => q.token)).toEqual([ROOT_TOKEN]);
     received.length = 0;
+  });
+});
+
+describe("attack 2: the kubelet provider's state_dir made by the other user", () => {
+  let env: TestEnv;
+  beforeAll(async () => {
+    env = await startEnv();
+  });
+  afterAll(async () => {
+    if (!env) return;
+    await revokeLeases(env);
+    await env.stop();
+  });
+
+  it('refuses a state_dir another user made, so no secret_id is written through its symlinks', async () => {
+    const role = await makeAppRole(env, 'attacked-node', ['dockerhub-rw']);
+    const wrap = await role.wrappedSecretId('5m');
+    const secretIdFile = join(dir, 'kubelet-secret-id');
+    writeFileSync(secretIdFile, wrap, { mode: 0o600 });
+    // The other user makes state_dir first, with kept.json.<pid> for the next pids pointing at a
+    // file of theirs that anyone may read.
+    const stateDir = join(shared, 'kubelet-state');
+    const loot = join(shared, 'attacker', 'loot');
+    // One process plants them all (a process per link would use up the pids it aims at).
+    asOtherUser(
+      `mkdir -m 0777 "$D" && mkdir -m 0755 "$(dirname "$L")" && : > "$L" && chmod 0666 "$L" && "$NODE" -e "$PLANT"`,
+      {
+        D: stateDir,
+        L: loot,
+        NODE: process.execPath,
+        PLANT: `const fs = require('fs'); const n = Number(fs.readFileSync('/proc/sys/kernel/ns_last_pid', 'utf8'));
+          for (let i = n + 1; i <= n + 2000; i++) fs.symlinkSync(process.env.L, process.env.D + '/kept.json.' + i);`,
+      },
+    );
+    const config = writeProviderConfig(dir, {
+      vault: { url: env.vaultAddr },
+      auth: {
+        method: 'approle',
+        role_id: role.roleId,
+        secret_id_file: secretIdFile,
+        secret_id_wrapped: true,
+      },
+      registries: [
+        {
+          registry: env.registry.host,
+          secret_path: `dockerhub/token/${env.fixtures.account}/read`,
+        },
+      ],
+      kubelet: { state_dir: stateDir },
+    });
+    const r = await runProvider(env, config, { image: `${env.registry.host}/app:1` });
+    expect(readFileSync(loot, 'utf8')).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `${stateDir} is not a directory owned by this user; not trusting it.`,
+    );
+    // Nothing was unwrapped: the wrapping token is still there for a good state_dir.
+    expect(env.engine.requests.some((q) => q.path === '/v1/sys/wrapping/unwrap')).toBe(false);
   });
 });
