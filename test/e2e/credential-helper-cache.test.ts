@@ -2,6 +2,8 @@
 // reused until shortly before it ends, 20 concurrent gets minting one lease, an ended lease
 // replaced, an edited configuration noticed, the cache file private and the only place a secret is
 // written, a stale lock recovered, and erase with a borrowed token.
+
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -17,6 +19,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startTime } from '../../src/credential-helper/lock.js';
 import { makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import {
@@ -275,8 +278,29 @@ describe('the lock', () => {
     await getOk(h);
     expect(Date.now() - t0).toBeLessThan(10_000);
     await h.erase(env.registry.host);
-    // A live process (ours) whose lock is older than any holder may live (10 minutes).
-    writeFileSync(lockPath, `${process.pid} 0 0.5`, { mode: 0o600 });
+    // A pid reused by another user's process (signalling it answers EPERM, which the pid-only
+    // check took for a live holder and waited 5 minutes): its start time is not the holder's.
+    const other = spawn('setpriv', [
+      '--reuid',
+      '65534',
+      '--regid',
+      '65534',
+      '--clear-groups',
+      'sleep',
+      '60',
+    ]);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      writeFileSync(lockPath, `${other.pid} 1 ${Date.now()} 0.5`, { mode: 0o600 });
+      const t1 = Date.now();
+      await getOk(h);
+      expect(Date.now() - t1).toBeLessThan(10_000);
+      await h.erase(env.registry.host);
+    } finally {
+      other.kill();
+    }
+    // A live process (ours, rightly started) whose lock is older than any holder may live.
+    writeFileSync(lockPath, `${process.pid} ${startTime(process.pid)} 0 0.5`, { mode: 0o600 });
     const past = new Date(Date.now() - 11 * 60_000);
     utimesSync(lockPath, past, past);
     await getOk(h);
