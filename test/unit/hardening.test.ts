@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { childEnv } from '../../src/core/child-env.js';
 import { parseConfig } from '../../src/core/config.js';
 import { VaultHttpError, VdlError } from '../../src/core/errors.js';
+import { nodeExec } from '../../src/core/exec.js';
 import { explainIssue, explainLogin } from '../../src/core/explain.js';
 import { judgeHttp } from '../../src/core/http.js';
 import { privateDirCandidates } from '../../src/core/private-dir.js';
@@ -100,5 +105,52 @@ describe('the private directory (state, cache)', () => {
       '/x/vault-docker-login-0',
       '/t/vault-docker-login-0',
     ]);
+  });
+});
+
+describe('what a child process sees (attack 4)', () => {
+  it("docker gets neither the Action's state, its inputs, the OIDC request token nor VAULT_TOKEN", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vdl-child-env-'));
+    try {
+      // A docker on PATH that prints the environment it was given, as a credential store would see it.
+      writeFileSync(join(dir, 'docker'), '#!/bin/sh\nenv\n', { mode: 0o755 });
+      const parent = {
+        PATH: `${dir}:${process.env.PATH}`,
+        HOME: dir,
+        DOCKER_CONFIG: join(dir, 'docker-config'),
+        HTTPS_PROXY: 'http://127.0.0.1:3128',
+        STATE_session: '{"vaultToken":"hvs.session-token"}',
+        INPUT_ROLE: 'ci',
+        ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-token',
+        ACTIONS_RUNTIME_TOKEN: 'runtime-token',
+        VAULT_TOKEN: 'hvs.borrowed',
+        CIRCLE_OIDC_TOKEN: 'eyJ.circle.token',
+        VAULT_ADDR: 'http://127.0.0.1:8200',
+      };
+      const r = await nodeExec('docker', ['logout'], { env: parent });
+      const seen = Object.fromEntries(
+        r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      );
+      expect(Object.keys(seen)).toEqual(
+        expect.arrayContaining(['PATH', 'HOME', 'DOCKER_CONFIG', 'HTTPS_PROXY', 'VAULT_ADDR']),
+      );
+      for (const k of [
+        'STATE_session',
+        'INPUT_ROLE',
+        'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+        'ACTIONS_RUNTIME_TOKEN',
+        'VAULT_TOKEN',
+        'CIRCLE_OIDC_TOKEN',
+      ])
+        expect(seen[k], k).toBeUndefined();
+      // The CI's own tool keeps what it needs.
+      expect(childEnv('circleci', parent)).toHaveProperty('CIRCLE_OIDC_TOKEN');
+      expect(childEnv('circleci', parent)).not.toHaveProperty('STATE_session');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
