@@ -250,11 +250,39 @@ describe('the cache file', () => {
     expect(env.engine.liveLeases()).toEqual([]);
   });
 
+  it('reports a cache file it cannot trust instead of replacing it (its leases would be orphaned)', async () => {
+    const h = engineHost();
+    await getOk(h);
+    const file = join(
+      h.cacheDir,
+      readdirSync(h.cacheDir).find((f) => f.endsWith('.json')) ?? 'missing',
+    );
+    const leases = leaseWrites(env);
+    // Owned by the other user now (as if planted), then open to others.
+    chownSync(file, 65534, 65534);
+    const planted = await h.get(env.registry.host);
+    expect(planted.code).toBe(1);
+    expect(planted.stdout).toContain(
+      `The credential helper cache ${file} is owned by uid 65534, not by this user (uid 0); not trusting it.`,
+    );
+    expect(planted.stdout).toContain('It is not replaced');
+    expect(statSync(file).uid).toBe(65534);
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o644);
+    const loose = await h.get(env.registry.host);
+    expect(loose.code).toBe(1);
+    expect(loose.stdout).toContain('has mode 0644, not 0600; not trusting it.');
+    expect(leaseWrites(env)).toBe(leases);
+    chmodSync(file, 0o600);
+    expect((await h.erase(env.registry.host)).code).toBe(0);
+    expect(env.engine.liveLeases()).toEqual([]);
+  });
+
   it('takes back its own directory when it is open to others (0700 again)', async () => {
     const h = engineHost();
     await getOk(h);
-    // A group- or world-writable directory is not trusted for reading; the helper takes it
-    // back (0700) when it writes.
+    // A group- or world-writable directory of ours is taken back (0700); the file in it is
+    // trusted only after its own checks.
     chmodSync(h.cacheDir, 0o777);
     const again = await h.get(env.registry.host);
     expect(again.code).toBe(0);
