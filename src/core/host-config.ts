@@ -27,6 +27,8 @@ export type AuthSettings =
       secretIdFile: string;
       wrapped: boolean;
       roleName?: string;
+      /** Where an unwrapped secret_id is kept (auth/file-keeper.ts); unset: its default. */
+      stateDir?: string;
     };
 
 export interface HostConfig {
@@ -68,7 +70,15 @@ const AUTH_KEYS: Record<AuthSettings['method'], string[]> = {
   token: [],
   token_file: ['token_file'],
   jwt: ['mount', 'role', 'jwt_file'],
-  approle: ['mount', 'role_id', 'role_id_file', 'secret_id_file', 'secret_id_wrapped', 'role_name'],
+  approle: [
+    'mount',
+    'role_id',
+    'role_id_file',
+    'secret_id_file',
+    'secret_id_wrapped',
+    'role_name',
+    'state_dir',
+  ],
 };
 const TOP_KEYS = ['vault', 'auth', 'registries', 'engine_mount', 'label'];
 
@@ -162,6 +172,13 @@ function authSettings(auth: Record<string, unknown>, file: string): AuthSettings
           label,
         );
       const roleName = get('role_name');
+      const stateDir = get('state_dir');
+      if (stateDir !== undefined && !stateDir.startsWith('/'))
+        throw new ConfigError(
+          'auth.state_dir',
+          `must be an absolute path; got "${stateDir}".`,
+          label,
+        );
       const wrapped = get('secret_id_wrapped') ?? 'false';
       if (!/^(true|false)$/.test(wrapped))
         throw new ConfigError(
@@ -180,6 +197,7 @@ function authSettings(auth: Record<string, unknown>, file: string): AuthSettings
         ),
         wrapped: wrapped === 'true',
         roleName: roleName === undefined ? undefined : segment('auth.role_name', roleName),
+        stateDir,
       };
     }
   }

@@ -1,6 +1,6 @@
 // The helper's cache: one JSON file per configuration file, 0600 in this user's private 0700
 // directory, holding each registry's credential until shortly before its lease ends, the Vault
-// token that minted them, and what an AppRole login must keep. It is the only file that holds a
+// token that minted them. With the file keeper's (auth/file-keeper.ts), the only files holding a
 // secret. node:fs only: a cached `get` is served from here without loading anything else.
 import { chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,8 +51,6 @@ export interface CacheDoc {
   entries: Record<string, CachedCredential>;
   retired: RetiredCredential[];
   vault?: CachedToken;
-  /** What an auth method keeps across processes (an unwrapped AppRole secret_id). */
-  kept: Record<string, string>;
   /** The last failure per registry, so callers that waited on it share it instead of retrying. */
   failures: Record<string, { at: number; message: string; anonymous: boolean }>;
 }
@@ -119,7 +117,6 @@ export function emptyCache(config: string, stamp: string): CacheDoc {
     registries: [],
     entries: {},
     retired: [],
-    kept: {},
     failures: {},
   };
 }
