@@ -147,7 +147,7 @@ describe("attack 1: a state file planted for root's logout", () => {
   });
 });
 
-describe("attack 2: the kubelet provider's state_dir made by the other user", () => {
+describe("attack 2: the kubelet provider's state directory made by the other user", () => {
   let env: TestEnv;
   beforeAll(async () => {
     env = await startEnv();
@@ -185,6 +185,7 @@ describe("attack 2: the kubelet provider's state_dir made by the other user", ()
         role_id: role.roleId,
         secret_id_file: secretIdFile,
         secret_id_wrapped: true,
+        state_dir: stateDir,
       },
       registries: [
         {
@@ -192,13 +193,12 @@ describe("attack 2: the kubelet provider's state_dir made by the other user", ()
           secret_path: `dockerhub/token/${env.fixtures.account}/read`,
         },
       ],
-      kubelet: { state_dir: stateDir },
     });
     const r = await runProvider(env, config, { image: `${env.registry.host}/app:1` });
     expect(readFileSync(loot, 'utf8')).toBe('');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `${stateDir} is not a directory owned by this user; not trusting it.`,
+      `The state directory ${stateDir} (auth.state_dir) is not a directory this user alone may write; not trusting it.`,
     );
     // Nothing was unwrapped: the wrapping token is still there for a good state_dir.
     expect(env.engine.requests.some((q) => q.path === '/v1/sys/wrapping/unwrap')).toBe(false);
