@@ -82,6 +82,12 @@ const AUTH_KEYS: Record<AuthSettings['method'], string[]> = {
 };
 const TOP_KEYS = ['vault', 'auth', 'registries', 'engine_mount', 'label'];
 
+/**
+ * vault.timeout when the file does not set it, in seconds. A pull, a kubelet run or a task start
+ * waits on it: a hanging Vault must fail fast (a CI step's 60 s would hold every pull for 60 s).
+ */
+export const HOST_TIMEOUT_S = 10;
+
 /** Keys are snake_case; the Action's kebab-case spellings are accepted too. */
 function mapping(value: unknown, at: string, file: string): Record<string, unknown> {
   if (value === undefined || value === null) return {};
@@ -223,7 +229,7 @@ export async function parseHostConfig(
     url: v('url'),
     namespace: v('namespace'),
     'auth-namespace': v('auth_namespace'),
-    timeout: v('timeout'),
+    timeout: v('timeout') ?? String(HOST_TIMEOUT_S),
     retries: v('retries'),
     'tls-skip-verify': v('tls_skip_verify'),
     'engine-mount': scalar(top, 'engine_mount', '', file),

@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/core/config.js';
 import { VaultHttpError, VdlError } from '../../src/core/errors.js';
 import { nodeExec } from '../../src/core/exec.js';
 import { explainIssue, explainLogin } from '../../src/core/explain.js';
+import { parseHostConfig } from '../../src/core/host-config.js';
 import { judgeHttp } from '../../src/core/http.js';
 import { privateDirCandidates } from '../../src/core/private-dir.js';
 import { proxyFor } from '../../src/core/proxy-env.js';
@@ -152,5 +153,20 @@ describe('what a child process sees (attack 4)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('host entry points fail fast on a hanging Vault', () => {
+  it('vault.timeout defaults to 10 s in the configuration file (60 s for a CI step)', async () => {
+    const doc = (vault: Record<string, unknown>) => ({
+      vault: { url: 'http://127.0.0.1:8200', ...vault },
+      registries: [{ registry: 'registry.test', secret_path: 'secret/data/x' }],
+    });
+    const opts = { file: 'f.yml', label: 'test' };
+    expect((await parseHostConfig(doc({}), {}, opts)).connection.timeoutMs).toBe(10_000);
+    expect((await parseHostConfig(doc({ timeout: 30 }), {}, opts)).connection.timeoutMs).toBe(
+      30_000,
+    );
+    expect(parseConfig({ url: 'https://v.test', role: 'r', account: 'a' }).timeoutMs).toBe(60_000);
   });
 });
