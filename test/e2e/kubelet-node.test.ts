@@ -376,6 +376,38 @@ describe('cache duration', () => {
     expect(b.creds).toEqual([]);
     expect(b.ran[0]?.stderr).toMatch(/No registries entry .* serves the image/);
   });
+
+  it('a whole-registry entry next to a path-scoped one answers Image, so the scoped path still runs the provider', async () => {
+    const token = await makeToken(env, ['dockerhub-rw'], '10m');
+    extraSecrets.push(token);
+    const auth = { method: 'token_file', token_file: file(token) };
+    const k = nodeKubelet(
+      providerConfig(auth, {
+        registries: [
+          // The rest of the registry: the static KV user; the private path: an engine token.
+          {
+            registry: env.registry.host,
+            secret_path: `${env.fixtures.kvMount}/data/${env.fixtures.kvPath}`,
+          },
+          {
+            registry: `${env.registry.host}/private`,
+            secret_path: `dockerhub/token/${env.fixtures.account}/read`,
+          },
+        ],
+      }),
+    );
+    const rest = await pull(k, `${env.registry.host}/public/app`);
+    expect(answer(rest.ran[0] as ProviderExec).cacheKeyType).toBe('Image');
+    expect(rest.creds[0]?.username).toBe(env.fixtures.kvUsername);
+    // Not served from a Registry-keyed cache entry: the provider runs and answers the path's own.
+    const scoped = await pull(k, `${env.registry.host}/private/app`);
+    expect(scoped.ran).toHaveLength(1);
+    expect(scoped.creds).toHaveLength(1);
+    expect(scoped.creds[0]?.username).not.toBe(env.fixtures.kvUsername);
+    expect(
+      await env.registry.canLogin(scoped.creds[0]?.username ?? '', scoped.creds[0]?.password ?? ''),
+    ).toBe(true);
+  });
 });
 
 describe('Docker Hub in every spelling', () => {
