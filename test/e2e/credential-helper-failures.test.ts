@@ -159,8 +159,12 @@ describe('AppRole with a response-wrapped secret_id', () => {
     // A second configuration file (its own cache, as with `sudo docker` or another DOCKER_CONFIG)
     // delivered the same wrapping token: it finds the kept secret_id, no alarm.
     const second = kit.host({ vault: { url: env.vaultAddr }, auth, registries: registries() });
+    const t0 = Date.now();
     const r = await second.get(env.registry.host);
     expect(r.code, r.stdout).toBe(0);
+    console.info(
+      `helper, second configuration file, used wrapping token: answered in ${Date.now() - t0} ms`,
+    );
     expect(unwraps()).toBe(before);
     await second.erase(env.registry.host);
 

@@ -1,7 +1,17 @@
 // Attacks by a second local user (uid 65534 through setpriv) on root's entry points, with a sticky
 // world-writable directory standing in for /tmp: each must be refused, and the refusal says why.
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -158,7 +168,7 @@ describe("attack 2: the kubelet provider's state directory made by the other use
     await env.stop();
   });
 
-  it('refuses a state_dir another user made, so no secret_id is written through its symlinks', async () => {
+  it('refuses a state_dir another user made, so no secret_id is written through its symlinks; reports an untrusted kept file', async () => {
     const role = await makeAppRole(env, 'attacked-node', ['dockerhub-rw']);
     const wrap = await role.wrappedSecretId('5m');
     const secretIdFile = join(dir, 'kubelet-secret-id');
@@ -202,5 +212,38 @@ describe("attack 2: the kubelet provider's state directory made by the other use
     );
     // Nothing was unwrapped: the wrapping token is still there for a good state_dir.
     expect(env.engine.requests.some((q) => q.path === '/v1/sys/wrapping/unwrap')).toBe(false);
+
+    // Attack 6: with root's own state directory it works; a kept file that then belongs to the
+    // other user is reported on every run and left as it is, never silently replaced.
+    const own = join(dir, 'kubelet-state-own');
+    const good = writeProviderConfig(dir, {
+      vault: { url: env.vaultAddr },
+      auth: {
+        method: 'approle',
+        role_id: role.roleId,
+        secret_id_file: secretIdFile,
+        secret_id_wrapped: true,
+        state_dir: own,
+      },
+      registries: [
+        {
+          registry: env.registry.host,
+          secret_path: `dockerhub/token/${env.fixtures.account}/read`,
+        },
+      ],
+    });
+    const ok = await runProvider(env, good, { image: `${env.registry.host}/app:1` });
+    expect(ok.code, ok.stderr).toBe(0);
+    const [kept] = readdirSync(own);
+    const keptFile = join(own, kept ?? 'missing');
+    chownSync(keptFile, OTHER_UID, OTHER_UID);
+    const refused = await runProvider(env, good, { image: `${env.registry.host}/app:2` });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `The kept file ${keptFile} is owned by uid ${OTHER_UID}, not by this user (uid 0); not trusting it.`,
+    );
+    expect(statSync(keptFile).uid).toBe(OTHER_UID);
+    chownSync(keptFile, 0, 0);
+    expect((await runProvider(env, good, { image: `${env.registry.host}/app:3` })).code).toBe(0);
   });
 });
