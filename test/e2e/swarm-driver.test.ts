@@ -429,6 +429,49 @@ describe('its own Vault login', () => {
   });
 });
 
+describe('several managers', () => {
+  it('each manager with its own wrapped secret_id serves; a token copied from another manager is reported', async () => {
+    const role = await makeAppRole(env, 'swarm-managers', [POLICY]);
+    /** A manager: its own secret_id file and state directory (its own host), same role. */
+    const manager = (name: string, wrap: string) => {
+      const secretIdFile = join(dir, `${name}-secret-id`);
+      writeFileSync(secretIdFile, wrap, { mode: 0o600 });
+      const socket = join(dir, `${name}.sock`);
+      const auth = {
+        method: 'approle',
+        role_id: role.roleId,
+        secret_id_file: secretIdFile,
+        secret_id_wrapped: true,
+        role_name: role.name,
+        state_dir: join(dir, `${name}-state`),
+      };
+      return { socket, file: config(name, { socket, auth }) };
+    };
+    const wraps = [await role.wrappedSecretId('5m'), await role.wrappedSecretId('5m')];
+    extraSecrets.push(...wraps);
+    const [a, b] = [manager('manager-a', wraps[0] ?? ''), manager('manager-b', wraps[1] ?? '')];
+    const drivers = [await startDriver(a.file, a.socket), await startDriver(b.file, b.socket)];
+    for (const d of drivers) {
+      const r = await d.getSecret({
+        'vault.path': 'secret/data/swarm/app',
+        'vault.field': 'password',
+      });
+      expect(r.body.Err, d.output()).toBeUndefined();
+      expect(decode(r.body.Value)).toBe(kv.password);
+      expect(await d.stop()).toBe(0);
+      printed += d.output();
+    }
+    // The same configuration, with manager a's (used) token, on a third manager.
+    const copied = manager('manager-c', wraps[0] ?? '');
+    const c = await run(process.execPath, [DRIVER, '--config', copied.file]);
+    printed += c.stderr;
+    expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(
+      /already used, expired or not a wrapping token.*possible interception/,
+    );
+  });
+});
+
 describe('process', () => {
   it('SIGTERM: exits 0 and removes its socket', async () => {
     const socket = join(dir, `term-${++n}.sock`);
