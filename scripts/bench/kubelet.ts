@@ -94,16 +94,19 @@ export async function benchKubelet(n: number): Promise<string> {
     const bin = installProvider(dir);
     const path = `dockerhub/token/${env.fixtures.account}/read`;
     const registries = [{ registry: env.registry.host, secret_path: path }];
-    const state = { state_dir: join(dir, 'state') };
     const role = await makeAppRole(env, 'bench-node', ['dockerhub-rw']);
     const secretId = join(dir, 'secret-id');
     const secretIdText = await role.secretId();
     writeFileSync(secretId, secretIdText, { mode: 0o600 });
     const nodeFile = writeProviderConfig(dir, {
       vault: { url: env.vaultAddr },
-      auth: { method: 'approle', role_id: role.roleId, secret_id_file: secretId },
+      auth: {
+        method: 'approle',
+        role_id: role.roleId,
+        secret_id_file: secretId,
+        state_dir: join(dir, 'state'),
+      },
       registries,
-      kubelet: state,
     });
     await kubernetesAuth(env, [
       { name: 'bench-a', namespace: 'team-a', serviceAccount: 'app', paths: [path] },
@@ -113,7 +116,6 @@ export async function benchKubelet(n: number): Promise<string> {
       vault: { url: env.vaultAddr },
       auth: { method: 'jwt', mount: KUBE_MOUNT, role: 'bench-a' },
       registries,
-      kubelet: state,
     });
     const match = [env.registry.host];
     const nodeKubelet = () =>

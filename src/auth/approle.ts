@@ -1,10 +1,11 @@
 // AppRole: role_id plus a secret_id from a file. When the file holds a response-wrapping token,
 // it is unwrapped once and the secret_id kept (the Keeper), so a later login needs no new token.
+// No lock: processes that race to unwrap let Vault pick the one; the others read what it keeps.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { VdlError } from '../core/errors.js';
 import { type AuthMethod, expiry, type Keeper } from './method.js';
-import { unwrapOnce } from './unwrap.js';
+import { unwrapOnce, WrappingError } from './unwrap.js';
 
 export interface AppRoleSettings {
   mount: string;
@@ -34,6 +35,19 @@ async function readValue(path: string, key: string, hint: string): Promise<strin
   const value = text.trim();
   if (!value) throw new VdlError('config', `${path} (${key}) is empty.`, hint);
   return value;
+}
+
+/** How long a process that unwrapped may take to keep the secret_id (it writes right after). */
+const KEPT_WAIT_MS = 2000;
+
+/** The kept value for `key`, waiting briefly for the process that unwrapped it to write it. */
+async function keptSoon(keeper: Keeper, key: string): Promise<string | undefined> {
+  const until = Date.now() + KEPT_WAIT_MS;
+  for (;;) {
+    const v = keeper.get(key);
+    if (v || Date.now() >= until) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -70,7 +84,13 @@ export function appRole(s: AppRoleSettings, keeper: Keeper): AuthMethod {
             path,
             'the AppRole secret_id',
             s.namespace,
-          );
+          ).catch(async (err: unknown) => {
+            // Used already: by another process of ours (a second configuration file, a
+            // concurrent run) if it keeps the secret_id now; only if none does is it an alarm.
+            const theirs = err instanceof WrappingError ? await keptSoon(keeper, key) : undefined;
+            if (theirs) return { secret_id: theirs };
+            throw err;
+          });
           if (typeof data.secret_id !== 'string' || !data.secret_id)
             throw new VdlError(
               'wrapping',

@@ -1,109 +1,75 @@
-// A Keeper on disk, for entry points that run as a new process each time (the kubelet runs its
-// credential provider once per pull): a 0600 JSON file in a 0700 directory. A lock directory
-// serialises the logins that unwrap, so two pulls started together cannot both try the
-// single-use wrapping token and report the loser as an interception.
-import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
+// The one Keeper of the host entry points (credential helper, kubelet provider, Swarm driver):
+// what an auth method must keep across processes, restarts and reboots (an unwrapped AppRole
+// secret_id: its wrapping token works once). One 0600 file per key in a private 0700 directory,
+// auth.state_dir, by default /var/lib/vault-docker-login for root: several helpers' configuration
+// files, `sudo docker`, a restarted driver and every kubelet run find what another unwrapped.
+// What it reads must be ours alone (core/private-dir.ts): a directory someone else made first, or
+// a file planted or opened to others, is reported and never used.
+import { createHash } from 'node:crypto';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { VdlError } from '../core/errors.js';
+import {
+  isPrivate,
+  privateDir,
+  readPrivateFile,
+  uid,
+  writePrivateFile,
+} from '../core/private-dir.js';
 import type { Keeper } from './method.js';
 
-const FILE = 'kept.json';
-const LOCK = 'login.lock';
+/** Root's: survives a reboot, so a rebooted host logs in again with what it unwrapped. */
+export const ROOT_STATE_DIR = '/var/lib/vault-docker-login';
 
-function ensureDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (err) {
-    throw new VdlError(
-      'config',
-      `Cannot create the state directory ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
-      'Set kubelet.state_dir to a directory this user (root, for the kubelet) may write.',
-    );
-  }
+/** auth.state_dir when the file does not set it: root's, else the user's XDG state directory. */
+export function defaultStateDir(env: NodeJS.ProcessEnv, me = uid()): string {
+  if (me === 0) return ROOT_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(env.HOME || '/', '.local', 'state');
+  return join(base, 'vault-docker-login');
 }
 
-function readKept(dir: string): Record<string, string> {
+const HINT =
+  'Set auth.state_dir to a directory this user (root, for the host entry points) owns alone, or remove the impostor (revoke what a kept secret_id allows first).';
+
+/** One file per key, named by its hash: writers of different keys never touch each other's. */
+const fileOf = (dir: string, key: string) =>
+  join(dir, `kept-${createHash('sha256').update(key).digest('hex').slice(0, 32)}.json`);
+
+function read(dir: string, key: string): string | undefined {
+  const st = lstatSync(dir, { throwIfNoEntry: false });
+  if (!st) return undefined;
+  if (!st.isDirectory() || !isPrivate(st, 0o022))
+    throw new VdlError(
+      'config',
+      `The state directory ${dir} (auth.state_dir) is not a directory this user alone may write; not trusting it.`,
+      HINT,
+    );
+  const path = fileOf(dir, key);
+  const text = readPrivateFile(path, 'The kept file', HINT);
+  if (text === undefined) return undefined;
   try {
-    const doc = JSON.parse(readFileSync(join(dir, FILE), 'utf8')) as unknown;
-    return doc && typeof doc === 'object' ? (doc as Record<string, string>) : {};
+    const doc = JSON.parse(text) as { key?: unknown; value?: unknown };
+    return doc.key === key && typeof doc.value === 'string' ? doc.value : undefined;
   } catch {
-    return {};
+    throw new VdlError('config', `The kept file ${path} is not JSON.`, HINT);
   }
 }
 
 export function fileKeeper(dir: string): Keeper {
   return {
-    get: (key) => {
-      const v = readKept(dir)[key];
-      return typeof v === 'string' ? v : undefined;
-    },
+    get: (key) => read(dir, key),
     set: (key, value) => {
-      ensureDir(dir);
-      const all = { ...readKept(dir), [key]: value };
-      const tmp = join(dir, `${FILE}.${process.pid}`);
-      writeFileSync(tmp, JSON.stringify(all), { mode: 0o600 });
-      renameSync(tmp, join(dir, FILE));
+      try {
+        privateDir(dir, HINT);
+      } catch (err) {
+        if (err instanceof VdlError) throw err;
+        throw new VdlError(
+          'config',
+          `Cannot create the state directory ${dir} (auth.state_dir): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+          HINT,
+        );
+      }
+      writePrivateFile(fileOf(dir, key), JSON.stringify({ key, value }));
     },
   };
-}
-
-/** Gone already is fine: a stale lock may be taken over by two waiters at once. */
-function removeLock(lock: string): void {
-  try {
-    rmdirSync(lock);
-  } catch {
-    // already removed
-  }
-}
-
-/**
- * What a service manager sends when it stops or restarts the kubelet: systemd signals the kubelet
- * and every process it started, a provider in the middle of its login included.
- */
-const STOP_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
-
-/**
- * Runs `fn` holding the directory's lock (mkdir is atomic). Stopped by a signal, the holder removes
- * the lock before it dies: the restarted kubelet's next run must not wait for it. A lock older than
- * `staleMs` belongs to a process that was killed outright (the kubelet SIGKILLs a provider after a
- * minute) and is taken over.
- */
-export async function withDirLock<T>(
-  dir: string,
-  deadline: number,
-  fn: () => Promise<T>,
-  staleMs = 70_000,
-): Promise<T> {
-  ensureDir(dir);
-  const lock = join(dir, LOCK);
-  for (;;) {
-    try {
-      mkdirSync(lock, { mode: 0o700 });
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > staleMs) removeLock(lock);
-      else if (Date.now() > deadline)
-        throw new VdlError(
-          'timeout',
-          `Another login held ${lock} until the time limit.`,
-          'If no provider is running, remove that directory.',
-        );
-      else await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  const onStop = (signal: NodeJS.Signals) => {
-    removeLock(lock);
-    for (const sig of STOP_SIGNALS) process.off(sig, onStop);
-    // Dies of the signal, as it would have without this handler.
-    process.kill(process.pid, signal);
-  };
-  for (const sig of STOP_SIGNALS) process.on(sig, onStop);
-  try {
-    return await fn();
-  } finally {
-    for (const sig of STOP_SIGNALS) process.off(sig, onStop);
-    removeLock(lock);
-  }
 }

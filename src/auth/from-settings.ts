@@ -4,6 +4,7 @@ import type { AuthSettings } from '../core/host-config.js';
 import type { IdentityProvider } from '../core/ports.js';
 import { jwtFileIdentity } from '../identity/jwt-file.js';
 import { appRole } from './approle.js';
+import { defaultStateDir, fileKeeper } from './file-keeper.js';
 import { jwtAuth } from './jwt.js';
 import type { AuthMethod, Keeper } from './method.js';
 import { envToken } from './token.js';
@@ -11,7 +12,8 @@ import { tokenFile } from './token-file.js';
 
 export interface AuthDeps {
   env: NodeJS.ProcessEnv;
-  keeper: Keeper;
+  /** Where an unwrapped secret_id is kept; by default the file keeper in auth.state_dir. */
+  keeper?: Keeper;
   namespace?: string;
   /** The JWT when the caller has one (a kubelet's service account token); else auth.jwt_file. */
   identity?: { provider: IdentityProvider; source: string };
@@ -44,6 +46,9 @@ export function authMethod(s: AuthSettings, d: AuthDeps): AuthMethod {
       });
     }
     case 'approle':
-      return appRole({ ...s, namespace: d.namespace }, d.keeper);
+      return appRole(
+        { ...s, namespace: d.namespace },
+        d.keeper ?? fileKeeper(s.stateDir ?? defaultStateDir(d.env)),
+      );
   }
 }

@@ -116,7 +116,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
       '--json and --credential-helper both print on stdout; pass --export-file FILE for the variables.',
     );
   const at = stateLocation(env, session, str(flags['state-file']));
-  const before = readState(at);
+  const before = readState(at.path);
   if (before && !before.state.done)
     throw new ConfigError(
       'session',
@@ -205,7 +205,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
 async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<number> {
   const here = ciJob(env);
   const at = stateLocation(env, sessionName(str(flags.session), here), str(flags['state-file']));
-  const file = readState(at);
+  const file = readState(at.path);
   if (!file) {
     io.err(`Nothing to clean up: no login state at ${at.path}.\n`);
     return EXIT.ok;

@@ -1,9 +1,14 @@
-// The session state between `login` and `logout`: a 0600 JSON file in a 0700 directory owned by
-// this user (under XDG_RUNTIME_DIR, else TMPDIR), one file per --session name.
-import { lstatSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+// The session state between `login` and `logout`: a 0600 JSON file in this user's private 0700
+// directory (core/private-dir.ts), one file per --session name. Read only when this user wrote it.
+import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VdlError } from '../core/errors.js';
-import { isPrivate, privateDir, privateDirPath, writePrivateFile } from '../core/private-dir.js';
+import {
+  privateDir,
+  privateDirPath,
+  readPrivateFile,
+  writePrivateFile,
+} from '../core/private-dir.js';
 import type { CleanupConfig, SessionState, StateStore } from '../core/session.js';
 import { UsageError } from './usage.js';
 
@@ -38,30 +43,18 @@ export function stateLocation(
 }
 
 /**
- * The state of a login, when there is one. Trusted only when nobody else could have written it:
- * the file (not a symlink) and, in our default directory, the directory are this user's and not
- * writable by others. A planted state could send logout's VAULT_TOKEN to another Vault.
+ * The state, when there is one only this user could have written: a planted file would send the
+ * VAULT_TOKEN of whoever runs logout to the Vault address it names.
  */
-export function readState({ path, ownDir }: StateLocation): StateFile | undefined {
-  const hint = 'Remove it, or pass --state-file with a path in a directory of your own.';
-  const dir = dirname(path);
-  const dirSt = ownDir ? lstatSync(dir, { throwIfNoEntry: false }) : undefined;
-  if (dirSt && (!dirSt.isDirectory() || !isPrivate(dirSt, 0o022)))
-    throw new VdlError(
-      'config',
-      `${dir} is not a directory of this user's that only it may write; not trusting the login state in it.`,
-      hint,
-    );
-  const st = lstatSync(path, { throwIfNoEntry: false });
-  if (!st) return undefined;
-  if (!st.isFile() || !isPrivate(st, 0o022))
-    throw new VdlError(
-      'config',
-      `State file ${path} is not a file of this user's that only it may write; not trusting it.`,
-      hint,
-    );
+export function readState(path: string): StateFile | undefined {
+  const text = readPrivateFile(
+    path,
+    'State file',
+    "It was not written by this user's login: remove it, or pass --state-file with a path in a directory of your own.",
+  );
+  if (text === undefined) return undefined;
   try {
-    const parsed = JSON.parse(readFileSync(path, 'utf8')) as StateFile;
+    const parsed = JSON.parse(text) as StateFile;
     if (parsed?.version !== 1) throw new Error('unknown version');
     return parsed;
   } catch (err) {

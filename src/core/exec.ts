@@ -1,4 +1,6 @@
-// Running a command: the secret goes through stdin only; output is captured, never echoed.
+// Running a command: the secret goes through stdin only; output is captured, never echoed; the
+// child sees only the part of the environment it needs (child-env.ts).
+import { childEnv } from './child-env.js';
 
 // node:child_process takes a few ms to load, and docker runs only after the HTTP exchanges: it
 // loads on the first turn of the event loop, while the first request is in flight.
@@ -25,7 +27,7 @@ export const nodeExec: Exec = async (cmd, args, opts = {}) => {
   const { spawn } = await childProcess();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {
-      env: opts.env ?? process.env,
+      env: childEnv(cmd, opts.env ?? process.env),
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';

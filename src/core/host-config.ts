@@ -27,6 +27,8 @@ export type AuthSettings =
       secretIdFile: string;
       wrapped: boolean;
       roleName?: string;
+      /** Where an unwrapped secret_id is kept (auth/file-keeper.ts); unset: its default. */
+      stateDir?: string;
     };
 
 export interface HostConfig {
@@ -68,9 +70,23 @@ const AUTH_KEYS: Record<AuthSettings['method'], string[]> = {
   token: [],
   token_file: ['token_file'],
   jwt: ['mount', 'role', 'jwt_file'],
-  approle: ['mount', 'role_id', 'role_id_file', 'secret_id_file', 'secret_id_wrapped', 'role_name'],
+  approle: [
+    'mount',
+    'role_id',
+    'role_id_file',
+    'secret_id_file',
+    'secret_id_wrapped',
+    'role_name',
+    'state_dir',
+  ],
 };
 const TOP_KEYS = ['vault', 'auth', 'registries', 'engine_mount', 'label'];
+
+/**
+ * vault.timeout when the file does not set it, in seconds. A pull, a kubelet run or a task start
+ * waits on it: a hanging Vault must fail fast (a CI step's 60 s would hold every pull for 60 s).
+ */
+export const HOST_TIMEOUT_S = 10;
 
 /** Keys are snake_case; the Action's kebab-case spellings are accepted too. */
 function mapping(value: unknown, at: string, file: string): Record<string, unknown> {
@@ -162,6 +178,13 @@ function authSettings(auth: Record<string, unknown>, file: string): AuthSettings
           label,
         );
       const roleName = get('role_name');
+      const stateDir = get('state_dir');
+      if (stateDir !== undefined && !stateDir.startsWith('/'))
+        throw new ConfigError(
+          'auth.state_dir',
+          `must be an absolute path; got "${stateDir}".`,
+          label,
+        );
       const wrapped = get('secret_id_wrapped') ?? 'false';
       if (!/^(true|false)$/.test(wrapped))
         throw new ConfigError(
@@ -180,6 +203,7 @@ function authSettings(auth: Record<string, unknown>, file: string): AuthSettings
         ),
         wrapped: wrapped === 'true',
         roleName: roleName === undefined ? undefined : segment('auth.role_name', roleName),
+        stateDir,
       };
     }
   }
@@ -205,7 +229,7 @@ export async function parseHostConfig(
     url: v('url'),
     namespace: v('namespace'),
     'auth-namespace': v('auth_namespace'),
-    timeout: v('timeout'),
+    timeout: v('timeout') ?? String(HOST_TIMEOUT_S),
     retries: v('retries'),
     'tls-skip-verify': v('tls_skip_verify'),
     'engine-mount': scalar(top, 'engine_mount', '', file),

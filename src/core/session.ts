@@ -8,7 +8,7 @@ import { issueCredential } from './issue.js';
 import type { IdentityProvider, Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
 import { createTransport } from './transport.js';
-import { VaultClient } from './vault.js';
+import { revokePolicyPath, VaultClient } from './vault.js';
 
 /** One registry's part of the session. */
 export interface LoginRecord {
@@ -285,11 +285,11 @@ export async function cleanup(
           if (s.borrowed) {
             left = true;
             logger.warn(
-              `Your Vault token may not revoke lease ${leaseId} (sys/leases/revoke not granted)${ends}.`,
+              `Your Vault token may not revoke lease ${leaseId} (update on ${revokePolicyPath(leaseId)} not granted)${ends}.`,
             );
           } else
             logger.debug(
-              'sys/leases/revoke not granted by the policy; revoke-self covers the lease.',
+              `${revokePolicyPath(leaseId)} not granted by the policy; revoke-self covers the lease.`,
             );
           // The same policy refuses the rest as well.
           break;

@@ -53,6 +53,11 @@ function errorsOf(body: unknown): string[] {
   return Array.isArray(errs) ? errs.map(String) : [];
 }
 
+/** The policy path that lets a token revoke `leaseId` and its siblings: the id's prefix, then *. */
+export function revokePolicyPath(leaseId: string): string {
+  return `sys/leases/revoke/${leaseId.split('/').slice(0, -1).join('/')}/*`;
+}
+
 export class VaultClient {
   /** The time the caller allowed (its timeout), reused as the budget for cleanup. */
   private readonly budgetMs: number;
@@ -187,12 +192,25 @@ export class VaultClient {
     });
   }
 
-  /** PUT sys/leases/revoke: 'forbidden' when the policy does not grant it (the default policy does not). */
+  /**
+   * PUT sys/leases/revoke/<lease id>: the path form, so a policy can grant revoking only its own
+   * engine's leases (`sys/leases/revoke/<engine>/token/<account>/*`). Only a Vault without the
+   * path form (404, 405) is asked in the body form, which needs plain `sys/leases/revoke`: every
+   * lease in Vault. 'forbidden' when the policy does not grant it (the default policy does not).
+   */
   async revokeLease(
     leaseId: string,
     token: string,
     namespace?: string,
   ): Promise<'revoked' | 'forbidden'> {
+    const path = `sys/leases/revoke/${leaseId.split('/').map(encodeURIComponent).join('/')}`;
+    try {
+      await this.call({ method: 'PUT', path, token, namespace }, this.revokeDeadline());
+      return 'revoked';
+    } catch (err) {
+      if (err instanceof VaultHttpError && err.status === 403) return 'forbidden';
+      if (!(err instanceof VaultHttpError && [404, 405].includes(err.status))) throw err;
+    }
     try {
       await this.call(
         { method: 'PUT', path: 'sys/leases/revoke', token, namespace, body: { lease_id: leaseId } },

@@ -1,10 +1,16 @@
 // The helper's cache: one JSON file per configuration file, 0600 in this user's private 0700
 // directory, holding each registry's credential until shortly before its lease ends, the Vault
-// token that minted them, and what an AppRole login must keep. It is the only file that holds a
+// token that minted them. With the file keeper's (auth/file-keeper.ts), the only files holding a
 // secret. node:fs only: a cached `get` is served from here without loading anything else.
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { isPrivate, privateDir, privateDirPath, writePrivateFile } from '../core/private-dir.js';
+import {
+  privateDir,
+  privateDirPath,
+  readPrivateFile,
+  uid,
+  writePrivateFile,
+} from '../core/private-dir.js';
 
 export interface CachedCredential {
   username: string;
@@ -45,8 +51,6 @@ export interface CacheDoc {
   entries: Record<string, CachedCredential>;
   retired: RetiredCredential[];
   vault?: CachedToken;
-  /** What an auth method keeps across processes (an unwrapped AppRole secret_id). */
-  kept: Record<string, string>;
   /** The last failure per registry, so callers that waited on it share it instead of retrying. */
   failures: Record<string, { at: number; message: string; anonymous: boolean }>;
 }
@@ -79,28 +83,27 @@ export function cacheFiles(env: NodeJS.ProcessEnv, configFile: string): CacheFil
 export const CACHE_DIR_HINT =
   'Set XDG_RUNTIME_DIR (or TMPDIR, or VAULT_DOCKER_LOGIN_CACHE_DIR) to a directory of your own for the cache, or remove the impostor.';
 
+/** The cache file exists but someone else could have written it. */
+const CACHE_UNTRUSTED_HINT =
+  'It is not replaced: the leases and token it lists would stay unrevoked. Find out who changed it; once its leases have ended, remove it.';
+
 /**
- * The cache document, or undefined when there is none or it is not safe to trust: the directory
- * and the file must be this user's alone, and the file is opened without following a symlink.
+ * The cache document, or undefined when there is none (or it is not ours to read: a directory
+ * another user made is never used, see core/private-dir.ts). A file that is a symlink, not ours or
+ * open to others is an error, not a miss: replacing it would orphan what it lists.
  */
 export function readCache(files: CacheFiles): CacheDoc | undefined {
-  let fd: number;
+  const dir = lstatSync(files.dir, { throwIfNoEntry: false });
+  if (!dir?.isDirectory() || dir.uid !== uid()) return undefined;
+  // Ours but opened to others: taken back; the file's own checks say whether to trust it.
+  if ((dir.mode & 0o077) !== 0) chmodSync(files.dir, 0o700);
+  const text = readPrivateFile(files.doc, 'The credential helper cache', CACHE_UNTRUSTED_HINT);
+  if (text === undefined) return undefined;
   try {
-    const dir = lstatSync(files.dir);
-    if (!dir.isDirectory() || !isPrivate(dir)) return undefined;
-    fd = openSync(files.doc, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || !isPrivate(st)) return undefined;
-    const doc = JSON.parse(readFileSync(fd, 'utf8')) as CacheDoc;
+    const doc = JSON.parse(text) as CacheDoc;
     return doc?.version === 1 ? doc : undefined;
   } catch {
     return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -117,7 +120,6 @@ export function emptyCache(config: string, stamp: string): CacheDoc {
     registries: [],
     entries: {},
     retired: [],
-    kept: {},
     failures: {},
   };
 }

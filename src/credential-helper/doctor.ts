@@ -4,7 +4,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { doctorLogin } from '../auth/doctor-login.js';
+import { doctorLogin, stateDirFinding } from '../auth/doctor-login.js';
 import {
   dirFinding,
   doctorExit,
@@ -148,6 +148,7 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<number> {
   const dc = dockerConfig(env);
   if ('verdict' in dc) findings.push(dc);
   if (cfg) {
+    findings.push(...stateDirFinding(cfg.host.auth, env));
     const keys = cfg.host.entries.map((e) => registryKey(e.registry));
     if (!('verdict' in dc)) {
       findings.push({ verdict: 'ok', what: 'docker config', detail: dc.file });

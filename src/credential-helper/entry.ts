@@ -102,7 +102,16 @@ async function erase(env: NodeJS.ProcessEnv): Promise<number> {
   );
 }
 
+/** Any verb; a cache that cannot be trusted is reported here, whichever verb met it. */
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  try {
+    return await verb(argv, env);
+  } catch (err) {
+    return fail(describe(err));
+  }
+}
+
+async function verb(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   if (argv.length !== 1) return fail(USAGE);
   switch (argv[0]) {
     case 'get':

@@ -1,8 +1,10 @@
 // One process at a time mints for a configuration: a lock file created with O_EXCL. The others
 // poll (the cache, mostly: the holder's answer is what they wait for) until it is gone. A lock
-// whose holder died, or that is older than any holder may live, is broken.
+// whose holder died (its pid and that pid's start time, so a reused pid does not count), or that
+// is older than any holder may live, is broken.
 import {
   closeSync,
+  existsSync,
   linkSync,
   openSync,
   readFileSync,
@@ -13,7 +15,24 @@ import {
 } from 'node:fs';
 import { VdlError } from '../core/errors.js';
 
-function alive(pid: number): boolean {
+/** When process `pid` started (clock ticks since boot), or undefined where /proc cannot tell. */
+export function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The name in parentheses may hold spaces; field 22, the start time, is the 20th after it.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the lock's holder still runs: its pid is alive and, where /proc tells, started when the
+ * lock says. A pid reused by another process, or one seen from another PID namespace, is not it.
+ */
+function alive(pid: number, started: string | undefined): boolean {
+  if (started && started !== '-' && existsSync('/proc/self/stat'))
+    return startTime(pid) === started;
   try {
     process.kill(pid, 0);
     return true;
@@ -35,8 +54,9 @@ function breakIfStale(path: string, staleMs: number): void {
   } catch {
     return;
   }
-  const pid = Number(text.split(' ')[0]);
-  const dead = Number.isInteger(pid) && pid > 0 && !alive(pid);
+  const [pidText, started] = text.split(' ');
+  const pid = Number(pidText);
+  const dead = Number.isInteger(pid) && pid > 0 && !alive(pid, started);
   if (!dead && Date.now() - mtime < staleMs) return;
   const aside = `${path}.${process.pid}.stale`;
   try {
@@ -55,7 +75,7 @@ function breakIfStale(path: string, staleMs: number): void {
 
 /** Takes the lock, or returns undefined when another process holds it. */
 function tryLock(path: string, staleMs: number): (() => void) | undefined {
-  const mine = `${process.pid} ${Date.now()} ${Math.random()}`;
+  const mine = `${process.pid} ${startTime(process.pid) ?? '-'} ${Date.now()} ${Math.random()}`;
   let fd: number;
   try {
     fd = openSync(path, 'wx', 0o600);

@@ -9,7 +9,6 @@ import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';
 import { jobToken } from './job-token.js';
-import { cacheKeeper } from './keeper.js';
 import { endsAt, tokenReusable, useUntil } from './lifetime.js';
 import type { HelperConfig } from './settings.js';
 
@@ -42,10 +41,9 @@ export function vaultClient(cfg: HelperConfig, now: number): VaultClient {
   });
 }
 
-export function hostAuth(ctx: Pick<MintContext, 'cfg' | 'env' | 'doc' | 'save'>): AuthMethod {
+export function hostAuth(ctx: Pick<MintContext, 'cfg' | 'env'>): AuthMethod {
   return authMethod(ctx.cfg.host.auth, {
     env: ctx.env,
-    keeper: cacheKeeper(ctx.doc, ctx.save),
     namespace: ctx.cfg.host.connection.authNamespace,
   });
 }

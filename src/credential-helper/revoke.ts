@@ -5,10 +5,12 @@
 
 import type { VaultLogin } from '../auth/method.js';
 import { describe, VdlError } from '../core/errors.js';
+import { revokePolicyPath } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';
 import { hostAuth, type MintContext, vaultClient } from './mint.js';
 
-const REVOKE_POLICY = 'path "sys/leases/revoke" {\n  capabilities = ["update"]\n}';
+const revokePolicy = (leaseId: string) =>
+  `path "${revokePolicyPath(leaseId)}" {\n  capabilities = ["update"]\n}`;
 
 /** A revoked token's leases are dead: forget every credential it minted, and the token itself. */
 function forgetToken(doc: CacheDoc, token: string): void {
@@ -44,10 +46,10 @@ export async function revokeRegistry(ctx: MintContext, key: string): Promise<voi
         // Our own token may revoke its lease; a borrowed one is fetched again (env, Agent sink).
         const token = c.token ?? (await loginOnce()).token;
         const r = await vault.revokeLease(c.leaseId, token, namespace);
-        // Where our token's policy lacks sys/leases/revoke, revoke-self below covers the lease.
+        // Where our token's policy may not revoke the lease, revoke-self below covers it.
         if (r === 'forbidden' && !c.token)
           problems.push(
-            `Vault refused to revoke lease ${c.leaseId} (403).${ends} Allow the token to revoke leases:\n${REVOKE_POLICY}`,
+            `Vault refused to revoke lease ${c.leaseId} (403).${ends} Allow the token to revoke this engine's leases:\n${revokePolicy(c.leaseId)}`,
           );
       } catch (err) {
         if (!c.token) problems.push(`Revoking lease ${c.leaseId} failed: ${describe(err)}${ends}`);

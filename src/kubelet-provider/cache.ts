@@ -19,8 +19,11 @@ export function cachePlan(
   now: number,
 ): CachePlan {
   // A path-scoped entry covers part of its registry; a per-registry key would hand its credential
-  // to images outside that path, so such answers are cached per image.
-  const cacheKeyType = m.scope ? 'Image' : s.cacheKeyType;
+  // to images outside that path. And the kubelet looks in its cache for the image, then its
+  // registry: a whole-registry answer keyed by Registry would be served, without running the
+  // provider, to images under a path another entry scopes. So every answer for such a host is
+  // cached per image.
+  const cacheKeyType = m.hostHasScopes ? 'Image' : s.cacheKeyType;
   if (!cred.leaseId || !cred.expiresAt) return { cacheKeyType, seconds: s.defaultCacheS };
   const ends = Math.min(Date.parse(cred.expiresAt), tokenExpiresAt ?? Number.POSITIVE_INFINITY);
   return { cacheKeyType, seconds: Math.max(0, Math.floor((ends - now) / 1000) - s.cacheMarginS) };

@@ -1,8 +1,7 @@
 // `vault-credential-provider doctor [--config FILE]`: run by hand on a node, it says which
 // configuration and state directory the kubelet's runs use, and whether Vault lets them lease.
-import { doctorLogin } from '../auth/doctor-login.js';
+import { doctorLogin, stateDirFinding } from '../auth/doctor-login.js';
 import {
-  dirFinding,
   doctorExit,
   entryCount,
   errorFinding,
@@ -30,13 +29,13 @@ export async function doctor(
     return 2;
   }
   try {
-    const { host, kubelet } = await loadProviderConfig(file, env, 'doctor');
+    const { host } = await loadProviderConfig(file, env, 'doctor');
     findings.push({
       verdict: 'ok',
       what: 'config file',
       detail: `${file} (${entryCount(host.entries.length)})`,
     });
-    findings.push(dirFinding('state directory', kubelet.stateDir, 'kubelet.state_dir'));
+    findings.push(...stateDirFinding(host.auth, env));
     findings.push(
       ...(await vaultFindings({
         connection: host.connection,

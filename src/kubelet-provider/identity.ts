@@ -4,7 +4,7 @@
 // role allows; the role's bound_subject keeps one service account out of another's role. Without a
 // token, the node's own identity (auth section: token file, AppRole, JWT file) logs in.
 import { authMethod } from '../auth/from-settings.js';
-import type { AuthMethod, Keeper } from '../auth/method.js';
+import type { AuthMethod } from '../auth/method.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
 import { decodeClaims } from '../core/hints.js';
 import type { HostConfig } from '../core/host-config.js';
@@ -57,9 +57,9 @@ export function chooseIdentity(
   cfg: HostConfig,
   s: KubeletSettings,
   req: ProviderRequest,
-  deps: { env: NodeJS.ProcessEnv; keeper: Keeper },
+  deps: { env: NodeJS.ProcessEnv },
 ): AuthMethod {
-  const common = { env: deps.env, keeper: deps.keeper, namespace: cfg.connection.authNamespace };
+  const common = { env: deps.env, namespace: cfg.connection.authNamespace };
   const token = req.serviceAccountToken;
   if (token) {
     if (cfg.auth.method !== 'jwt')

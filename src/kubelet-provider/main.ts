@@ -3,7 +3,6 @@
 // The Vault token that holds the lease is never revoked: the lease would die with it. The answer's
 // cacheDuration ends before either does.
 import { hostname } from 'node:os';
-import { fileKeeper, withDirLock } from '../auth/file-keeper.js';
 import type { VaultLogin } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
 import { debugLog } from '../core/debug-log.js';
@@ -86,10 +85,7 @@ export async function main(
         `No registries entry in ${file} serves the image ${req.image}.`,
         "Add an entry for its registry, or narrow matchImages of this provider in the kubelet's CredentialProviderConfig.",
       );
-    const method = chooseIdentity(host, kubelet, req, {
-      env,
-      keeper: fileKeeper(kubelet.stateDir),
-    });
+    const method = chooseIdentity(host, kubelet, req, { env });
 
     const start = clock();
     const deadline = start + Math.min(host.connection.timeoutMs, KUBELET_LIMIT_MS);
@@ -99,10 +95,7 @@ export async function main(
       retries: host.connection.retries,
       deadline,
     });
-    const unwraps = host.auth.method === 'approle' && host.auth.wrapped;
-    const login = unwraps
-      ? await withDirLock(kubelet.stateDir, deadline, () => method.login(vault, start))
-      : await method.login(vault, start);
+    const login = await method.login(vault, start);
 
     let tokenExpiresAt = login.expiresAt;
     let cred: Awaited<ReturnType<typeof issueCredential>>;

@@ -16,24 +16,15 @@ export interface KubeletSettings {
   defaultCacheS?: number;
   /** The service account annotation naming the Vault role to log in with. */
   roleAnnotation: string;
-  /** Where an unwrapped AppRole secret_id is kept between runs (each pull is a new process). */
-  stateDir: string;
 }
 
 export const DEFAULTS = {
   cacheKeyType: 'Registry',
   cacheMarginS: 30,
   roleAnnotation: 'vault-docker-login.io/role',
-  stateDir: '/var/lib/vault-docker-login/kubelet',
 } as const;
 
-const KEYS = [
-  'cache_key_type',
-  'cache_margin',
-  'default_cache_duration',
-  'role_annotation',
-  'state_dir',
-];
+const KEYS = ['cache_key_type', 'cache_margin', 'default_cache_duration', 'role_annotation'];
 
 /** An annotation key as Kubernetes allows it: [prefix/]name, name at most 63 characters. */
 const ANNOTATION =
@@ -75,13 +66,6 @@ export function parseSettings(
       `must be an annotation key such as ${DEFAULTS.roleAnnotation}; got "${roleAnnotation}".`,
       label,
     );
-  const stateDir = text('state_dir') ?? DEFAULTS.stateDir;
-  if (!stateDir.startsWith('/'))
-    throw new ConfigError(
-      'kubelet.state_dir',
-      `must be an absolute path; got "${stateDir}".`,
-      label,
-    );
   return {
     cacheKeyType: cacheKeyType as CacheKeyType,
     cacheMarginS:
@@ -93,6 +77,5 @@ export function parseSettings(
         ? undefined
         : parseSetting('kubelet.default_cache_duration', raw.default_cache_duration, label),
     roleAnnotation,
-    stateDir,
   };
 }

@@ -10,8 +10,6 @@ import { parseYaml } from '../core/yaml-text.js';
 export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/swarm-driver.yml';
 export const PLUGIN_DIR = '/run/docker/plugins';
 export const DEFAULT_NAME = 'vault-swarm-secrets';
-/** The manager waits on the driver for each task: a Vault that hangs must not hold it long. */
-const DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface DriverConfig extends HostConfig {
   socket: string;
@@ -63,8 +61,6 @@ export async function loadDriverConfig(file: string, env: RawInputs): Promise<Dr
       `must be an absolute path ending in .sock, such as ${PLUGIN_DIR}/<name>.sock (the daemon knows the driver as <name>).`,
       label,
     );
-  const vault = (top.vault ?? {}) as Record<string, unknown>;
-  const timeoutSet = vault.timeout !== undefined && vault.timeout !== null;
   const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
   const engineMount = str(top.engine_mount ?? top['engine-mount']) ?? 'dockerhub';
   try {
@@ -76,7 +72,6 @@ export async function loadDriverConfig(file: string, env: RawInputs): Promise<Dr
   const own = str(top.label);
   return {
     ...cfg,
-    connection: timeoutSet ? cfg.connection : { ...cfg.connection, timeoutMs: DEFAULT_TIMEOUT_MS },
     socket,
     engineMount,
     label: own && defaultLabel([own]),

@@ -3,7 +3,7 @@
 // per secret by `docker secret create`, not here.
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { doctorLogin } from '../auth/doctor-login.js';
+import { doctorLogin, stateDirFinding } from '../auth/doctor-login.js';
 import {
   doctorExit,
   errorFinding,
@@ -22,6 +22,7 @@ export async function doctor(
   try {
     const cfg = await loadDriverConfig(file, env);
     findings.push({ verdict: 'ok', what: 'config file', detail: file });
+    findings.push(...stateDirFinding(cfg.auth, env));
     const dir = dirname(cfg.socket);
     findings.push(
       existsSync(cfg.socket)

@@ -1,9 +1,10 @@
 // One `/SecretProvider.GetSecret`: labels -> a Vault call with the driver's token -> the task's
 // value, or an `Err` that says what to fix. The log names the task and the path, never the value.
+// A new task of a slot gets its lease and the replaced task's lease is revoked (slots.ts).
 
 import type { AuthMethod } from '../auth/method.js';
 import { defaultLabel } from '../core/config.js';
-import { VaultHttpError } from '../core/errors.js';
+import { describe, VaultHttpError } from '../core/errors.js';
 import { sourceCall } from '../core/issue.js';
 import type { Transport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
@@ -13,6 +14,7 @@ import { explainFailure, invalidToken } from './explain.js';
 import { planFromLabels, type SecretPlan } from './labels.js';
 import type { DriverLog } from './log.js';
 import { type SecretAnswer, type SecretRequest, valueAnswer } from './protocol.js';
+import { slotLeases } from './slots.js';
 import { type Delivered, deliver } from './value.js';
 
 export interface DriverDeps {
@@ -27,6 +29,16 @@ export interface DriverDeps {
 export function secretHandler(d: DriverDeps): (req: SecretRequest) => Promise<SecretAnswer> {
   const now = d.now ?? Date.now;
   const conn = d.cfg.connection;
+  const slots = slotLeases();
+
+  /** The lease of the task this one replaced is revoked after the answer; failures are logged. */
+  async function revokeReplaced(vault: VaultClient, token: string, leaseId: string, task?: string) {
+    const r = await vault.revokeLease(leaseId, token, conn.namespace).catch((err: unknown) => {
+      d.log.error('replaced lease not revoked', { lease: leaseId, error: describe(err) });
+      return undefined;
+    });
+    if (r) d.log.info('replaced lease', { task, lease: leaseId, revoke: r });
+  }
 
   /** The call the plan asks for; a delivery that fails gives back the lease it made, if any. */
   async function fetchValue(
@@ -89,6 +101,8 @@ export function secretHandler(d: DriverDeps): (req: SecretRequest) => Promise<Se
         }
         throw err;
       }
+      const replaced = got.leaseId ? slots.replace(req, got.leaseId) : undefined;
+      if (replaced) void revokeReplaced(vault, token, replaced, who.task);
       d.log.info('delivered', {
         ...who,
         path: plan.source.path,

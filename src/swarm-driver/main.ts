@@ -1,9 +1,9 @@
 // The driver process: read the configuration, log in to Vault once (an AppRole wrapping token is
-// unwrapped now, so a used or expired one stops the driver before it serves anything), serve the
+// unwrapped now and its secret_id kept in auth.state_dir, so a restart logs in again; one used by
+// someone else, or expired, stops the driver before it serves anything), serve the
 // socket, and on SIGTERM or SIGINT finish what is in flight, remove the socket and exit.
 import { parseArgs } from 'node:util';
 import { authMethod } from '../auth/from-settings.js';
-import { memoryKeeper } from '../auth/method.js';
 import { ConfigError, describe, VdlError } from '../core/errors.js';
 import { CONFIG_ENV } from '../core/host-config.js';
 import { createTransport } from '../core/transport.js';
@@ -61,11 +61,7 @@ export async function main(
   const log = streamLog(io.err);
   try {
     const cfg = await loadDriverConfig(file, env);
-    const method = authMethod(cfg.auth, {
-      env,
-      keeper: memoryKeeper(),
-      namespace: cfg.connection.authNamespace,
-    });
+    const method = authMethod(cfg.auth, { env, namespace: cfg.connection.authNamespace });
     const transport = createTransport(cfg.connection.tls);
     const token = driverToken(method);
     // Log in now: a bad configuration or a used wrapping token is found before serving.

@@ -105,7 +105,7 @@ describe('post with Vault failing', () => {
       expect(w).toMatch(/Cannot reach http:\/\/127\.0\.0\.1:\d+\/v1\/\S+: ECONNREFUSED/);
       expect(w).toContain(ttlNote(job));
     }
-    expect(post.output).toMatch(/Retrying PUT sys\/leases\/revoke in \d+ ms \(retry 1 of 1\)/);
+    expect(post.output).toMatch(/Retrying PUT sys\/leases\/revoke\/\S+ in \d+ ms \(retry 1 of 1\)/);
     expect(storedAuth(job)).toBeUndefined();
     await revokeLeftToken(env, job.vaultToken);
   });

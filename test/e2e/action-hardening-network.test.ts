@@ -127,7 +127,7 @@ describe('action across namespaces', () => {
     expect(seen).toEqual([
       `POST /v1/auth/${fx.githubMount}/login ${ns?.login} 200`,
       `POST /v1/${fx.engineMount}/token/${fx.account}/read ${ns?.engine} 200`,
-      `PUT /v1/sys/leases/revoke ${ns?.engine} 403`,
+      `PUT /v1/sys/leases/revoke/${job.run.outputs['lease-id']} ${ns?.engine} 403`,
       `POST /v1/auth/token/revoke-self ${ns?.login} 204`,
     ]);
     expect(await env.vaultTokenAlive(job.vaultToken)).toBe(false);
@@ -140,8 +140,9 @@ describe('action across namespaces', () => {
       inputs: nsInputs({ role: env.fixtures.github.roleCanRevoke }),
     });
     expect(job.run.post?.output).toContain(`Lease ${job.run.outputs['lease-id']} revoked.`);
-    expect(seenSince(env, from)).toContain('PUT /v1/sys/leases/revoke 204');
-    const revoke = env.engine.requests.slice(from).find((q) => q.path === '/v1/sys/leases/revoke');
+    const path = `/v1/sys/leases/revoke/${job.run.outputs['lease-id']}`;
+    expect(seenSince(env, from)).toContain(`PUT ${path} 204`);
+    const revoke = env.engine.requests.slice(from).find((q) => q.path === path);
     expect(revoke?.namespace).toBe(ns?.engine);
   });
 

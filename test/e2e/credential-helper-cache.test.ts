@@ -2,6 +2,8 @@
 // reused until shortly before it ends, 20 concurrent gets minting one lease, an ended lease
 // replaced, an edited configuration noticed, the cache file private and the only place a secret is
 // written, a stale lock recovered, and erase with a borrowed token.
+
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -9,6 +11,7 @@ import {
   mkdirSync,
   readdirSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   utimesSync,
@@ -16,6 +19,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startTime } from '../../src/credential-helper/lock.js';
 import { makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { waitFor } from '../harness/procs.js';
@@ -223,32 +227,67 @@ describe('the cache file', () => {
     await h.erase(env.registry.host);
   });
 
-  it('refuses a cache directory that is a symlink, loudly and without minting', async () => {
+  it("never uses a cache directory that is a symlink or another user's: it falls back to TMPDIR", async () => {
     const h = engineHost();
+    const tmp = join(h.dir, 'tmp');
+    mkdirSync(tmp);
+    const withTmp = { ...h.env, TMPDIR: tmp };
+    const fallback = join(tmp, `vault-docker-login-${process.getuid?.() ?? 0}`);
     const elsewhere = join(h.dir, 'elsewhere');
     mkdirSync(elsewhere, { mode: 0o700 });
     mkdirSync(join(h.dir, 'run'), { recursive: true });
     symlinkSync(elsewhere, h.cacheDir);
-    const leases = leaseWrites(env);
-    const r = await h.get(env.registry.host);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/is not a directory owned by this user; not trusting it/);
-    expect(r.stdout).toMatch(/XDG_RUNTIME_DIR/);
-    expect(leaseWrites(env)).toBe(leases);
+    const r = await h.call('get', env.registry.host, withTmp);
+    expect(r.code, r.stdout).toBe(0);
     expect(lstatSync(h.cacheDir).isSymbolicLink()).toBe(true);
+    expect(readdirSync(elsewhere)).toEqual([]);
+    expect(readdirSync(fallback).filter((f) => f.endsWith('.json'))).toHaveLength(1);
+    expect((await h.call('erase', env.registry.host, withTmp)).code).toBe(0);
+    rmSync(h.cacheDir);
+
+    // Another user took the directory (and could have written the file we would read).
+    mkdirSync(h.cacheDir, { mode: 0o700 });
+    chownSync(h.cacheDir, 65534, 65534);
+    const other = await h.call('get', env.registry.host, withTmp);
+    expect(other.code, other.stdout).toBe(0);
+    expect(readdirSync(h.cacheDir)).toEqual([]);
+    expect((await h.call('erase', env.registry.host, withTmp)).code).toBe(0);
+    expect(env.engine.liveLeases()).toEqual([]);
   });
 
-  it("refuses another user's cache directory, and ignores a cache file planted there", async () => {
+  it('reports a cache file it cannot trust instead of replacing it (its leases would be orphaned)', async () => {
     const h = engineHost();
     await getOk(h);
-    // Another user took the directory (and could have written the file we would read).
-    chownSync(h.cacheDir, 65534, 65534);
-    const r = await h.get(env.registry.host);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/not a directory owned by this user/);
-    chownSync(h.cacheDir, process.getuid?.() ?? 0, process.getgid?.() ?? 0);
-    // A group- or world-writable directory is not trusted for reading either; the helper takes
-    // it back (0700) when it writes.
+    const file = join(
+      h.cacheDir,
+      readdirSync(h.cacheDir).find((f) => f.endsWith('.json')) ?? 'missing',
+    );
+    const leases = leaseWrites(env);
+    // Owned by the other user now (as if planted), then open to others.
+    chownSync(file, 65534, 65534);
+    const planted = await h.get(env.registry.host);
+    expect(planted.code).toBe(1);
+    expect(planted.stdout).toContain(
+      `The credential helper cache ${file} is owned by uid 65534, not by this user (uid 0); not trusting it.`,
+    );
+    expect(planted.stdout).toContain('It is not replaced');
+    expect(statSync(file).uid).toBe(65534);
+    chownSync(file, 0, 0);
+    chmodSync(file, 0o644);
+    const loose = await h.get(env.registry.host);
+    expect(loose.code).toBe(1);
+    expect(loose.stdout).toContain('has mode 0644, not 0600; not trusting it.');
+    expect(leaseWrites(env)).toBe(leases);
+    chmodSync(file, 0o600);
+    expect((await h.erase(env.registry.host)).code).toBe(0);
+    expect(env.engine.liveLeases()).toEqual([]);
+  });
+
+  it('takes back its own directory when it is open to others (0700 again)', async () => {
+    const h = engineHost();
+    await getOk(h);
+    // A group- or world-writable directory of ours is taken back (0700); the file in it is
+    // trusted only after its own checks.
     chmodSync(h.cacheDir, 0o777);
     const again = await h.get(env.registry.host);
     expect(again.code).toBe(0);
@@ -270,8 +309,29 @@ describe('the lock', () => {
     writeFileSync(lockPath, '4194300 0 0.5', { mode: 0o600 });
     await getOk(h);
     await h.erase(env.registry.host);
-    // A live process (ours) whose lock is older than any holder may live (10 minutes).
-    writeFileSync(lockPath, `${process.pid} 0 0.5`, { mode: 0o600 });
+    // A pid reused by another user's process (signalling it answers EPERM, which the pid-only
+    // check took for a live holder and waited 5 minutes): its start time is not the holder's.
+    const other = spawn('setpriv', [
+      '--reuid',
+      '65534',
+      '--regid',
+      '65534',
+      '--clear-groups',
+      'sleep',
+      '60',
+    ]);
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      writeFileSync(lockPath, `${other.pid} 1 ${Date.now()} 0.5`, { mode: 0o600 });
+      const t1 = Date.now();
+      await getOk(h);
+      expect(Date.now() - t1).toBeLessThan(10_000);
+      await h.erase(env.registry.host);
+    } finally {
+      other.kill();
+    }
+    // A live process (ours, rightly started) whose lock is older than any holder may live.
+    writeFileSync(lockPath, `${process.pid} ${startTime(process.pid)} 0 0.5`, { mode: 0o600 });
     const past = new Date(Date.now() - 11 * 60_000);
     utimesSync(lockPath, past, past);
     await getOk(h);
@@ -281,7 +341,7 @@ describe('the lock', () => {
 
 describe('erase with a borrowed token', () => {
   it('revokes the lease but never VAULT_TOKEN itself, and names the policy it lacks', async () => {
-    const revoker = await makeToken(env, ['dockerhub-rw-revoke']);
+    const revoker = await makeToken(env, ['dockerhub-rw-revoke-own']);
     const plain = await makeToken(env, ['dockerhub-rw']);
     extraSecrets.push(revoker, plain);
     const h = engineHost({ auth: { method: 'token' } });
@@ -298,23 +358,13 @@ describe('erase with a borrowed token', () => {
     const r = await call('erase', plain);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/Vault refused to revoke lease .* \(403\)\. It ends on its own at /);
-    expect(r.stdout).toMatch(/path "sys\/leases\/revoke"/);
+    expect(r.stdout).toContain(
+      `path "sys/leases/revoke/${env.fixtures.engineMount}/token/${env.fixtures.account}/read/*"`,
+    );
     expect(await env.vaultTokenAlive(plain)).toBe(true);
     // Forgotten anyway: the next get mints a new one. The lease lives on until its TTL.
     expect(h.cache()?.entries).toEqual({});
     expect(env.engine.liveLeases()).toHaveLength(1);
     await revokeAllLeases(env);
   });
-});
-
-it('keeps the cache when XDG_RUNTIME_DIR is unset, in TMPDIR/vault-docker-login-<uid>', async () => {
-  const h = engineHost();
-  const tmp = join(h.dir, 'tmp');
-  mkdirSync(tmp);
-  const noXdg = { ...h.env, XDG_RUNTIME_DIR: undefined, TMPDIR: tmp };
-  const r = await h.call('get', env.registry.host, noXdg);
-  expect(r.code, r.stdout).toBe(0);
-  const dir = join(tmp, `vault-docker-login-${process.getuid?.() ?? 0}`);
-  expect(statSync(dir).mode & 0o777).toBe(0o700);
-  expect((await h.call('erase', env.registry.host, noXdg)).code).toBe(0);
 });

@@ -3,7 +3,7 @@
 // (vault.example.com, registry.example.com, the Docker Hub account, file paths) for the test
 // environment's. Each configuration's registries are then served a credential the registry takes.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeToken } from '../harness/approle.js';
@@ -108,10 +108,14 @@ describe('configuration files', () => {
         ...common(),
         '/etc/vault-docker-login/role-id': join(dir, 'role-id'),
         '/etc/vault-docker-login/secret-id': join(dir, 'secret-id'),
+        '/var/lib/vault-docker-login': join(dir, 'state'),
       }),
     );
     await servesAll(h, [env.registry.host]);
-    extraSecrets.push(...Object.values(h.cache()?.kept ?? {}));
+    for (const f of readdirSync(join(dir, 'state')))
+      extraSecrets.push(
+        (JSON.parse(readFileSync(join(dir, 'state', f), 'utf8')) as { value: string }).value,
+      );
   });
 
   it('token-file: a Vault Agent sink, read and never revoked', async () => {

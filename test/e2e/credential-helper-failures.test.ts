@@ -1,8 +1,10 @@
 // The credential helper failing loudly for a configured registry (Vault down, denied, a wrapping
 // token used twice), with messages that name the fix; going on anonymously only when the
 // configuration opts in; and a burst of gets sharing one failure instead of each retrying.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { makeAppRole } from '../harness/approle.js';
+import { baoApi, makeAppRole } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { freePort } from '../harness/procs.js';
 import {
@@ -123,22 +125,28 @@ describe('Vault refuses', () => {
 });
 
 describe('AppRole with a response-wrapped secret_id', () => {
-  it('unwraps once and keeps the secret_id in the cache; a reused wrapping token is reported as interception', async () => {
+  it('unwraps once and keeps the secret_id in auth.state_dir, shared by a second configuration file; a token someone else used is reported as interception', async () => {
     const role = await makeAppRole(env, 'helper-pull', ['dockerhub-rw']);
     const wrap = await role.wrappedSecretId();
     extraSecrets.push(wrap);
+    const stateDir = join(env.tmpDir, 'helper-state');
     const auth = {
       method: 'approle',
       role_id: role.roleId,
       secret_id_file: secretFile(env.tmpDir, 'wrapped-secret-id', wrap),
       secret_id_wrapped: true,
       role_name: 'helper-pull',
+      state_dir: stateDir,
     };
     const h = kit.host({ vault: { url: env.vaultAddr }, auth, registries: registries() });
     expect((await h.get(env.registry.host)).code).toBe(0);
-    const kept = Object.values(h.cache()?.kept ?? {});
+    const kept = readdirSync(stateDir);
     expect(kept).toHaveLength(1);
-    extraSecrets.push(...kept);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(stateDir, kept[0] ?? '')).mode & 0o777).toBe(0o600);
+    extraSecrets.push(
+      (JSON.parse(readFileSync(join(stateDir, kept[0] ?? ''), 'utf8')) as { value: string }).value,
+    );
     // Erase revokes the token; the next get logs in again with the kept secret_id, no unwrap.
     expect((await h.erase(env.registry.host)).code).toBe(0);
     const unwraps = () =>
@@ -148,13 +156,33 @@ describe('AppRole with a response-wrapped secret_id', () => {
     expect(unwraps()).toBe(before);
     await h.erase(env.registry.host);
 
-    // Another cache (another user, a cleared runtime directory) finds the wrapping token used.
-    const other = kit.host({ vault: { url: env.vaultAddr }, auth, registries: registries() });
-    const r = await other.get(env.registry.host);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(
+    // A second configuration file (its own cache, as with `sudo docker` or another DOCKER_CONFIG)
+    // delivered the same wrapping token: it finds the kept secret_id, no alarm.
+    const second = kit.host({ vault: { url: env.vaultAddr }, auth, registries: registries() });
+    const t0 = Date.now();
+    const r = await second.get(env.registry.host);
+    expect(r.code, r.stdout).toBe(0);
+    console.info(
+      `helper, second configuration file, used wrapping token: answered in ${Date.now() - t0} ms`,
+    );
+    expect(unwraps()).toBe(before);
+    await second.erase(env.registry.host);
+
+    // A wrapping token someone else unwrapped: nothing of ours holds its secret_id.
+    const stolen = await role.wrappedSecretId();
+    extraSecrets.push(stolen);
+    const taken = await baoApi(env, 'POST', 'sys/wrapping/unwrap', undefined, { token: stolen });
+    extraSecrets.push((taken.data as { secret_id: string }).secret_id);
+    const victim = kit.host({
+      vault: { url: env.vaultAddr },
+      auth: { ...auth, secret_id_file: secretFile(env.tmpDir, 'stolen-secret-id', stolen) },
+      registries: registries(),
+    });
+    const alarm = await victim.get(env.registry.host);
+    expect(alarm.code).toBe(1);
+    expect(alarm.stdout).toMatch(
       /The response-wrapping token for the AppRole secret_id is already used, expired or not a wrapping token/,
     );
-    expect(r.stdout).toMatch(/possible interception/);
+    expect(alarm.stdout).toMatch(/possible interception/);
   });
 });

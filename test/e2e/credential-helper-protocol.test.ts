@@ -203,7 +203,12 @@ describe('Nomad', () => {
         { registry: 'docker.io', secret_path: `${fx.kvMount}/data/${fx.kvPath}` },
       ],
     });
-    const agent = { VAULT_DOCKER_LOGIN_CONFIG: h.config, TMPDIR: `${h.dir}/tmp` };
+    // XDG_RUNTIME_DIR keeps the cache off this machine's /run (root's default without it).
+    const agent = {
+      VAULT_DOCKER_LOGIN_CONFIG: h.config,
+      TMPDIR: `${h.dir}/tmp`,
+      XDG_RUNTIME_DIR: `${h.dir}/agent-run`,
+    };
     const own = await h.call('get', env.registry.host, agent);
     expect(own.code, own.stderr).toBe(0);
     const cred = JSON.parse(own.stdout) as { Username: string; Secret: string };

@@ -143,7 +143,6 @@ it('the kubelet provider and the Swarm driver: config, state, Vault login', asyn
     vault: { url: env.vaultAddr },
     auth: { method: 'token_file', token_file: tokenFile },
     registries: [{ registry: env.registry.host, secret_path: enginePath(env) }],
-    kubelet: { state_dir: join(dir, 'state') },
   });
   const p = await run('node', ['dist/kubelet-provider/index.js', 'doctor', '--config', provider], {
     input: '',
@@ -214,7 +213,6 @@ describe('the debug log (VAULT_DOCKER_LOGIN_DEBUG_LOG)', () => {
         token_file: secretFile(env.tmpDir, 'debug-token', env.rootToken),
       },
       registries: [{ registry: env.registry.host, secret_path: enginePath(env) }],
-      kubelet: { state_dir: join(dir, 'state') },
     });
     const request = JSON.stringify({
       apiVersion: 'credentialprovider.kubelet.k8s.io/v1',

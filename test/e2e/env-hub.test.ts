@@ -1,6 +1,7 @@
 // Self-test: the Docker Hub API stand-in (login, access tokens as registry secrets, several live
 // per account). How long an environment takes to start is the benchmark's to measure.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { baoApi, makeToken } from '../harness/approle.js';
 import { startEnv, type TestEnv } from '../harness/index.js';
 import { waitFor } from '../harness/procs.js';
 import { vaultApi } from './vault-api.js';
@@ -15,6 +16,13 @@ afterAll(async () => {
 
 const vault = (method: string, path: string, token: string, body?: unknown) =>
   vaultApi(env, method, path, token, body);
+
+/** A token of root's whose one policy is `rules`. */
+async function makeTokenWith(rules: string[]): Promise<string> {
+  const name = `env-hub-${Math.random().toString(36).slice(2)}`;
+  await baoApi(env, 'PUT', `sys/policies/acl/${name}`, { policy: rules.join('\n') });
+  return makeToken(env, [name]);
+}
 
 const login = async (role: string) =>
   (await vault('POST', 'auth/github/login', '', { role, jwt: env.issuer.githubToken() })).json.auth
@@ -34,10 +42,15 @@ describe('Docker Hub API stand-in behind the engine', () => {
     expect(await env.registry.canLogin('acmebot', newer.data.token)).toBe(true);
     expect(env.hub.liveTokens().map((t) => t.scopes)).toEqual([['repo:write']]);
 
-    // The path form is a different ACL path, which this policy does not grant (as in OpenBao).
+    // The path form is a different ACL path (as in OpenBao): the role's policy grants it for its
+    // own account's leases, a policy with the body form only does not.
+    const bodyOnly = await makeTokenWith([
+      'path "sys/leases/revoke" { capabilities = ["update"] }',
+    ]);
+    const refused = await vault('PUT', `sys/leases/revoke/${newer.lease_id}`, bodyOnly);
+    expect(refused.status).toBe(403);
     const pathForm = await vault('PUT', `sys/leases/revoke/${newer.lease_id}`, token);
-    expect(pathForm.status).toBe(403);
-    await vault('PUT', `sys/leases/revoke/${newer.lease_id}`, env.rootToken);
+    expect(pathForm.status).toBe(204);
     expect(env.hub.liveTokens()).toEqual([]);
     expect(await env.registry.canLogin('acmebot', newer.data.token)).toBe(false);
   });

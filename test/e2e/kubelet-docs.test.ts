@@ -123,8 +123,9 @@ async function sh(name: string, cwd: string, vars: Record<string, string> = {}) 
 /** Installs a documented provider configuration as the node's kubelet.yml. */
 function installProviderConfig(name: string): void {
   const doc = onThisNode(parse(block(name)) as Record<string, unknown>);
-  // The state directory's default, /var/lib/vault-docker-login/kubelet, on this node.
-  doc.kubelet = { state_dir: join(root, 'var', 'lib', 'vault-docker-login', 'kubelet') };
+  // The state directory's default, /var/lib/vault-docker-login, on this node.
+  const auth = doc.auth as Record<string, unknown>;
+  if (auth?.method === 'approle') auth.state_dir = join(root, 'var', 'lib', 'vault-docker-login');
   writeFileSync(join(root, 'etc', 'vault-docker-login', 'kubelet.yml'), stringify(doc), {
     mode: 0o600,
   });

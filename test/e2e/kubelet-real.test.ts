@@ -46,6 +46,7 @@ async function useRole(name: string, policies: string[]): Promise<void> {
         secret_id_file: secretIdFile,
         secret_id_wrapped: true,
         role_name: name,
+        state_dir: join(dir, `state-${name}`),
       },
       registries: [
         {
@@ -53,7 +54,6 @@ async function useRole(name: string, policies: string[]): Promise<void> {
           secret_path: `dockerhub/token/${env.fixtures.account}/read`,
         },
       ],
-      kubelet: { state_dir: join(dir, `state-${name}`) },
     }),
     { mode: 0o600 },
   );

@@ -76,7 +76,6 @@ function provider(auth: Record<string, unknown>): string {
     registries: [
       { registry: env.registry.host, secret_path: `dockerhub/token/${env.fixtures.account}/read` },
     ],
-    kubelet: { state_dir: join(dir, 'state') },
   });
 }
 

@@ -161,7 +161,7 @@ export async function prepareDriverVault(env: TestEnv, name: string): Promise<Dr
     [`${engineMount}/token/${account}/*`, '["create", "update"]'],
     [`${kvMount}/data/swarm/*`, '["read"]'],
     [`${kvMount}/data/${kvPath}`, '["read"]'],
-    ['sys/leases/revoke', '["update"]'],
+    [`sys/leases/revoke/${engineMount}/token/${account}/*`, '["update"]'],
   ];
   await baoApi(env, 'PUT', `sys/policies/acl/${DRIVER_POLICY}`, {
     policy: rules.map(([p, c]) => `path "${p}" { capabilities = ${c} }`).join('\n'),

@@ -190,6 +190,55 @@ describe('a service on a real Swarm', () => {
   });
 });
 
+describe('a crash-looping service', () => {
+  it('keeps at most replicas + 1 live leases per secret: a new task of a slot revokes the lease of the task it replaced', async () => {
+    await createSecret('loop', { 'vault.path': engineRead(), 'vault.registry': env.registry.host });
+    const base = new Set(env.engine.liveLeases());
+    const replicas = 2;
+    const r = await docker([
+      'service',
+      'create',
+      '--detach',
+      '--quiet',
+      '--name',
+      'loop',
+      '--replicas',
+      String(replicas),
+      '--restart-condition',
+      'any',
+      '--restart-delay',
+      '0s',
+      '--stop-grace-period',
+      '1s',
+      '--secret',
+      'source=loop,target=docker/config.json',
+      swarm.image,
+      'sh',
+      '-c',
+      'sleep 1; exit 1',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    // 20 s of crash loop, sampling the live leases this service holds.
+    let most = 0;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 20_000) {
+      most = Math.max(most, env.engine.liveLeases().filter((l) => !base.has(l)).length);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    await docker(['service', 'rm', 'loop']);
+    const delivered = driver.output().match(/info delivered secret=loop /g)?.length ?? 0;
+    const replaced =
+      driver.output().match(/info replaced lease task=loop\.\S+ lease=\S+ revoke=revoked/g)
+        ?.length ?? 0;
+    console.info(
+      `crash loop, ${replicas} replicas, 20 s: ${delivered} tasks given a lease, ${replaced} replaced leases revoked, at most ${most} live at once`,
+    );
+    expect(delivered).toBeGreaterThan(replicas + 1);
+    expect(most).toBeLessThanOrEqual(replicas + 1);
+    expect(replaced).toBeGreaterThanOrEqual(delivered - replicas - 1);
+  });
+});
+
 describe('refusals as the manager sees them', () => {
   /** Swarm keeps the driver's Err in the manager's (debug) log; the task shows "not found". */
   async function refused(labels: Record<string, string>, expected: string) {

@@ -1,7 +1,7 @@
 // The Swarm secrets driver (dist/swarm-driver/index.js) on its socket, spoken to as a Swarm manager
 // does, against the real OpenBao, the engine stand-in and the real registry: every label
 // combination, bad labels, Vault denied and down, its own Vault logins, SIGTERM, leaks.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -93,7 +93,6 @@ describe('protocol', () => {
   });
 
   it('makes the socket owner-only', async () => {
-    const { statSync } = await import('node:fs');
     expect(statSync(driver.socket).mode & 0o777).toBe(0o600);
   });
 });
@@ -356,24 +355,24 @@ describe('Vault denied or down: Err names the fix', () => {
 });
 
 describe('its own Vault login', () => {
-  it('AppRole with a wrapped secret_id: unwrapped once at start; a used one stops it as a possible interception', async () => {
+  it('AppRole with a wrapped secret_id: unwrapped once, kept in auth.state_dir so a restart (SIGTERM or SIGKILL) serves again; a token someone else used stops it as a possible interception', async () => {
     const role = await makeAppRole(env, 'swarm-driver', [POLICY]);
     const wrap = await role.wrappedSecretId('5m');
     extraSecrets.push(wrap);
+    const stateDir = join(dir, 'driver-state');
     const auth = {
       method: 'approle',
       role_id: role.roleId,
       secret_id_file: join(dir, 'secret-id'),
       secret_id_wrapped: true,
       role_name: role.name,
+      state_dir: stateDir,
     };
     writeFileSync(auth.secret_id_file, wrap, { mode: 0o600 });
     const socket = join(dir, 'approle.sock');
+    const labels = { 'vault.path': engineRead(), 'vault.registry': env.registry.host };
     const d = await startDriver(config('approle', { socket, auth }), socket);
-    const r = await d.getSecret({
-      'vault.path': engineRead(),
-      'vault.registry': env.registry.host,
-    });
+    const r = await d.getSecret(labels);
     const { user, secret } = authOf(decode(r.body.Value), env.registry.host);
     extraSecrets.push(secret, decode(r.body.Value));
     expect(await env.registry.canLogin(user, secret)).toBe(true);
@@ -382,19 +381,94 @@ describe('its own Vault login', () => {
     // Stopping revoked nothing: the task's credential lives on to its TTL.
     expect(env.engine.liveLeases()).toHaveLength(1);
     expect(await env.registry.canLogin(user, secret)).toBe(true);
+    expect(statSync(stateDir).mode & 0o777).toBe(0o700);
 
-    // The same wrapping token again: already used.
-    const again = await run(process.execPath, [
+    // Restarted with the same (used) wrapping token, after a clean stop and after SIGKILL: it logs
+    // in with the kept secret_id. The time from start to the first good answer is reported.
+    const unwraps = () =>
+      env.engine.requests.filter((q) => q.path === '/v1/sys/wrapping/unwrap').length;
+    const before = unwraps();
+    for (const how of ['after SIGTERM', 'after SIGKILL'] as const) {
+      const t0 = Date.now();
+      const again = await startDriver(config('approle', { socket, auth }), socket);
+      const a = await again.getSecret(labels);
+      const ms = Date.now() - t0;
+      expect(a.body.Err, again.output()).toBeUndefined();
+      const cred = authOf(decode(a.body.Value), env.registry.host);
+      extraSecrets.push(cred.secret, decode(a.body.Value));
+      expect(await env.registry.canLogin(cred.user, cred.secret)).toBe(true);
+      console.info(`swarm driver restart ${how}: first good answer ${ms} ms after start`);
+      if (how === 'after SIGTERM') {
+        again.proc.child.kill('SIGKILL');
+        await new Promise((res) => again.proc.child.once('exit', res));
+        printed += again.output();
+      } else {
+        expect(await again.stop()).toBe(0);
+        printed += again.output();
+      }
+    }
+    expect(unwraps()).toBe(before);
+
+    // A wrapping token someone else unwrapped: nothing of ours keeps its secret_id.
+    const stolen = await role.wrappedSecretId('5m');
+    extraSecrets.push(stolen);
+    const taken = await baoApi(env, 'POST', 'sys/wrapping/unwrap', undefined, { token: stolen });
+    extraSecrets.push((taken.data as { secret_id: string }).secret_id);
+    writeFileSync(auth.secret_id_file, stolen, { mode: 0o600 });
+    const alarm = await run(process.execPath, [
       DRIVER,
       '--config',
       config('approle', { socket, auth }),
     ]);
-    printed += again.stderr;
-    expect(again.code).toBe(3);
-    expect(again.stderr).toMatch(
+    printed += alarm.stderr;
+    expect(alarm.code).toBe(3);
+    expect(alarm.stderr).toMatch(
       /already used, expired or not a wrapping token.*possible interception/,
     );
     expect(existsSync(socket)).toBe(false);
+  });
+});
+
+describe('several managers', () => {
+  it('each manager with its own wrapped secret_id serves; a token copied from another manager is reported', async () => {
+    const role = await makeAppRole(env, 'swarm-managers', [POLICY]);
+    /** A manager: its own secret_id file and state directory (its own host), same role. */
+    const manager = (name: string, wrap: string) => {
+      const secretIdFile = join(dir, `${name}-secret-id`);
+      writeFileSync(secretIdFile, wrap, { mode: 0o600 });
+      const socket = join(dir, `${name}.sock`);
+      const auth = {
+        method: 'approle',
+        role_id: role.roleId,
+        secret_id_file: secretIdFile,
+        secret_id_wrapped: true,
+        role_name: role.name,
+        state_dir: join(dir, `${name}-state`),
+      };
+      return { socket, file: config(name, { socket, auth }) };
+    };
+    const wraps = [await role.wrappedSecretId('5m'), await role.wrappedSecretId('5m')];
+    extraSecrets.push(...wraps);
+    const [a, b] = [manager('manager-a', wraps[0] ?? ''), manager('manager-b', wraps[1] ?? '')];
+    const drivers = [await startDriver(a.file, a.socket), await startDriver(b.file, b.socket)];
+    for (const d of drivers) {
+      const r = await d.getSecret({
+        'vault.path': 'secret/data/swarm/app',
+        'vault.field': 'password',
+      });
+      expect(r.body.Err, d.output()).toBeUndefined();
+      expect(decode(r.body.Value)).toBe(kv.password);
+      expect(await d.stop()).toBe(0);
+      printed += d.output();
+    }
+    // The same configuration, with manager a's (used) token, on a third manager.
+    const copied = manager('manager-c', wraps[0] ?? '');
+    const c = await run(process.execPath, [DRIVER, '--config', copied.file]);
+    printed += c.stderr;
+    expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(
+      /already used, expired or not a wrapping token.*possible interception/,
+    );
   });
 });
 

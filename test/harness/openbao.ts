@@ -70,12 +70,26 @@ export async function configureBao(
     caps,
   ];
   const kv: [string, string[]] = [`${fx.kvMount}/data/${fx.kvPath}`, ['read']];
+  // The path form, narrowed to the engine's leases of the test account (what the docs grant),
+  // and the body form for the orb, which still sends the lease id in the body.
+  const revokeOwn: [string, string[]] = [
+    `sys/leases/revoke/${fx.engineMount}/token/${fx.account}/*`,
+    ['update'],
+  ];
   const revoke: [string, string[]] = ['sys/leases/revoke', ['update']];
   const rw = ['create', 'update'];
   const policies: Record<string, [string, string[]][]> = {
     'dockerhub-rw': [engine(fx.account, rw), engine(fx.accountNoAdmin, rw), kv],
     'dockerhub-read-only': [engine(fx.account, ['read']), kv],
-    'dockerhub-rw-revoke': [engine(fx.account, rw), engine(fx.accountNoAdmin, rw), kv, revoke],
+    'dockerhub-rw-revoke': [
+      engine(fx.account, rw),
+      engine(fx.accountNoAdmin, rw),
+      kv,
+      revokeOwn,
+      revoke,
+    ],
+    // Least privilege: its own engine's leases only, in the path form alone.
+    'dockerhub-rw-revoke-own': [engine(fx.account, rw), kv, revokeOwn],
   };
   await Promise.all(
     Object.entries(policies).map(([name, rules]) =>
@@ -176,8 +190,14 @@ export async function configureNamespaces(
     string[],
   ];
   const revoke = [`${child}/sys/leases/revoke`, ['update']] as [string, string[]];
+  const revokeOwn = [
+    `${child}/sys/leases/revoke/${fx.engineMount}/token/${fx.account}/*`,
+    ['update'],
+  ] as [string, string[]];
   await api('PUT', 'sys/policies/acl/dockerhub-rw', { policy: policy([token]) });
-  await api('PUT', 'sys/policies/acl/dockerhub-rw-revoke', { policy: policy([token, revoke]) });
+  await api('PUT', 'sys/policies/acl/dockerhub-rw-revoke', {
+    policy: policy([token, revokeOwn, revoke]),
+  });
   await api('POST', `sys/auth/${fx.githubMount}`, { type: 'jwt' });
   await api('POST', `auth/${fx.githubMount}/config`, {
     jwks_url: `${issuerUrl}/jwks`,

@@ -12,7 +12,7 @@ import {
   tokenReusable,
   useUntil,
 } from '../../src/credential-helper/lifetime.js';
-import { withLock } from '../../src/credential-helper/lock.js';
+import { startTime, withLock } from '../../src/credential-helper/lock.js';
 import { VERSION } from '../../src/credential-helper/protocol.js';
 import { parseSettings } from '../../src/credential-helper/settings.js';
 
@@ -111,7 +111,8 @@ describe('the lock', () => {
 
   it('gives up after its deadline, naming the holder', async () => {
     const path = join(dir, 'held.lock');
-    writeFileSync(path, `${process.pid} 0 x`);
+    // A live holder: this process, with its own start time (a wrong one would be a reused pid).
+    writeFileSync(path, `${process.pid} ${startTime(process.pid)} 0 x`);
     await expect(
       withLock(
         path,

@@ -50,12 +50,12 @@ describe('Go durations', () => {
       cacheMarginS: 30,
       defaultCacheS: undefined,
       roleAnnotation: 'vault-docker-login.io/role',
-      stateDir: '/var/lib/vault-docker-login/kubelet',
     });
     expect(() => parseSettings({ role_annotation: 'not a key' }, 'f', 1)).toThrow(
       /kubelet\.role_annotation": must be an annotation key/,
     );
-    expect(() => parseSettings({ state_dir: 'relative' }, 'f', 1)).toThrow(/absolute path/);
+    // Moved to auth.state_dir, which the three host entry points share.
+    expect(() => parseSettings({ state_dir: '/x' }, 'f', 1)).toThrow(/kubelet\.state_dir/);
     expect(() => parseSettings(['x'], 'f', 1)).toThrow(/"kubelet": must be a mapping/);
   });
 });
