@@ -44,6 +44,8 @@ export interface RunJobOptions {
   oidcEmptyAnswers?: number;
   /** Leave the `circleci` CLI off PATH. */
   noCircleciCli?: boolean;
+  /** Go on with a job already run in `dir`: its $BASH_ENV file is kept, not emptied. */
+  resume?: boolean;
   /** Kill a step after this long (default 120 s). */
   stepTimeoutMs?: number;
   orbFile?: string;
@@ -274,7 +276,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   mkdirSync(project, { recursive: true });
   mkdirSync(tmp, { recursive: true });
   const bashEnvFile = join(opts.dir, 'bash_env');
-  writeFileSync(bashEnvFile, '');
+  if (!opts.resume || !existsSync(bashEnvFile)) writeFileSync(bashEnvFile, '');
   const env = jobEnv(opts, home, tmp, bashEnvFile);
 
   const runSteps: RunStep[] = opts.steps.flatMap((s) =>

@@ -144,6 +144,8 @@ export interface HubStandIn {
   addAccount(username: string, password: string): void;
   /** Access tokens alive at the Docker Hub stand-in (each one a live secret at the registry). */
   liveTokens(): { uuid: string; username: string; label: string; scopes: string[] }[];
+  /** Every access token it issued, in order (alive or not), to check the registry refuses them. */
+  issued(): { username: string; token: string }[];
 }
 
 /** One request to the registry's token service (no secret is kept). */
