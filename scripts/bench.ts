@@ -17,7 +17,7 @@ import {
 } from './bench/action.js';
 import { benchCredentialHelper } from './bench/credential-helper.js';
 import { benchKubelet } from './bench/kubelet.js';
-import { benchOrb } from './bench/orb.js';
+import { benchOrb, benchOrbHelper } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
 import { benchSwarmDriver } from './bench/swarm.js';
 
@@ -97,12 +97,14 @@ async function main() {
   const actions: ActionFigures[] = [];
   const swarm: Series = {};
   let orb: Awaited<ReturnType<typeof benchOrb>>;
+  let orbHelper: Awaited<ReturnType<typeof benchOrbHelper>>;
   try {
     process.stderr.write(
       `benchmark: ${RUNS} runs each, on ${rts.map((r) => r.name).join(' and ')}\n`,
     );
     for (const rt of rts) actions.push(await benchAction(env, rt, RUNS));
     orb = await benchOrb(env, RUNS);
+    orbHelper = await benchOrbHelper(env, RUNS);
     await benchSwarmDriver(env, swarm, RUNS, SWARM_RUNS);
     await benchCredentialHelper(env, RUNS, OUT);
     if (env.engine.liveLeases().length > 0) throw new Error('the benchmark left leases alive');
@@ -123,7 +125,13 @@ async function main() {
     median(orb.floorLogout['bash + docker logout + two revokes']),
     2,
   );
-  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout];
+  const orbHelperGet = ratio(
+    'Orb bash helper, cached get',
+    median(orbHelper.cached['get, cached']),
+    sumOfMedians(orbHelper.cached, ['bash start', 'curl --version']),
+    1.3,
+  );
+  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout, orbHelperGet];
   const requests = {
     'Action main': actions[0]?.requests.main,
     'Action post': actions[0]?.requests.post,
@@ -148,6 +156,18 @@ async function main() {
     '',
     `- ${orbLogin.line}`,
     `- ${orbLogout.line}`,
+    '',
+    table('Orb bash credential helper (credential_helper: true)', {
+      ...orbHelper.cached,
+      ...orbHelper.release,
+    }),
+    '',
+    `- ${orbHelperGet.line}`,
+    `- A job of ${orbHelper.job.operations} docker operations over 3 lease TTLs (${orbHelper.job.ttl} s, ${orbHelper.job.seconds.toFixed(1)} s): Vault requests ${Object.entries(
+      orbHelper.job.requests,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     '## Swarm secrets driver',
     '',
@@ -175,7 +195,16 @@ async function main() {
   ].join('\n');
 
   mkdirSync(OUT, { recursive: true });
-  const summary = { machine: machine(), runs: RUNS, actions, orb, swarm, checks, requests };
+  const summary = {
+    machine: machine(),
+    runs: RUNS,
+    actions,
+    orb,
+    orbHelper,
+    swarm,
+    checks,
+    requests,
+  };
   writeFileSync(join(OUT, 'bench.json'), `${JSON.stringify(summary, null, 2)}\n`);
   writeFileSync(join(OUT, 'bench.md'), `${md}\n`);
   process.stdout.write(`${md}\n\nWritten to ${OUT}/bench.json and ${OUT}/bench.md\n`);

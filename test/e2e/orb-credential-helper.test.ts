@@ -112,6 +112,12 @@ describe.each<[string, DockerVia]>([
       1 + creds.length,
     );
 
+    // What later steps see: no secret in their environment (the step's output is leak-scanned;
+    // CircleCI's own OIDC token is left out).
+    const shown = await job.run([{ name: 'Env', run: "env | grep -v '^CIRCLE_OIDC_TOKEN'" }]);
+    expect(shown.output).toContain(`DOCKER_CONFIG=${dir}`);
+    expect(shown.output).toContain(`PATH=${dir}/bin:`);
+
     const out = await job.logout();
     expect(out.success, out.output).toBe(true);
     expect(out.output).toContain('Revoked the Vault token');
@@ -141,6 +147,107 @@ describe('credential_helper', () => {
     expect(second.output).toMatch(CREDENTIAL_REFUSED);
     const out = await job.logout();
     expect(out.success, out.output).toBe(true);
+  });
+
+  it('two concurrent jobs keep their own access; the logout of one leaves the other working', async () => {
+    const a = helperJob(env, 'job-a', { role: ROLE });
+    const b = helperJob(env, 'job-b', { role: ROLE, via: 'tcp' });
+    const logins = await Promise.all([a.login(), b.login()]);
+    for (const l of logins) expect(l.success, l.output).toBe(true);
+    const [dirA, dirB, tokenA, tokenB] = [
+      a.helperDir(),
+      b.helperDir(),
+      a.vaultToken(),
+      b.vaultToken(),
+    ];
+    expect(dirA).not.toBe(dirB);
+    const pulls = await Promise.all([a.pull(), b.pull()]);
+    for (const p of pulls) expect(p.success, p.output).toBe(true);
+
+    const out = await a.logout();
+    expect(out.success, out.output).toBe(true);
+    expect(existsSync(dirA)).toBe(false);
+    expect(existsSync(dirB)).toBe(true);
+    expect(await env.vaultTokenAlive(tokenA)).toBe(false);
+    expect(await env.vaultTokenAlive(tokenB)).toBe(true);
+    // B still pulls now, and after its first lease ended (a re-lease with its own token).
+    const t = Date.now();
+    const now = await b.pull();
+    expect(now.success, now.output).toBe(true);
+    await reach(t + 1.5 * TTL * 1000);
+    const later = await b.pull();
+    expect(later.success, later.output).toBe(true);
+    const end = await b.logout();
+    expect(end.success, end.output).toBe(true);
+    expect(existsSync(dirB)).toBe(false);
+  });
+
+  it('a job whose logout never runs leaves no credential alive one TTL after its last use', async () => {
+    const job = helperJob(env, 'killed', { role: ROLE });
+    const login = await job.login();
+    expect(login.success, login.output).toBe(true);
+    const since = env.hub.issued().length;
+    const pull = await job.pull();
+    expect(pull.success, pull.output).toBe(true);
+    const lastUse = Date.now();
+    const creds = issuedSince(since);
+    expect(creds).toHaveLength(1);
+    // Slack for the engine's expiry timer and the registry's re-read of its htpasswd file.
+    const slack = 1500;
+    await until(
+      'every credential to be refused',
+      () => refusedAll(creds),
+      lastUse + TTL * 1000 + slack - Date.now(),
+    );
+    expect(env.engine.liveLeases()).toEqual([]);
+    // The Vault token lives the role's token_ttl (2 TTL here) after its last renewal.
+    const token = job.vaultToken();
+    await until(
+      'the Vault token to expire',
+      async () => !(await env.vaultTokenAlive(token)),
+      lastUse + 2 * TTL * 1000 + slack - Date.now(),
+    );
+  });
+
+  it('shows why in the step that ran docker when Vault refuses the credential', async () => {
+    const path = `${env.fixtures.engineMount}/token/nobody/read`;
+    const job = helperJob(env, 'refused', { role: ROLE });
+    const login = await job.login({
+      account: '',
+      registry: '',
+      registries: JSON.stringify([{ registry: env.registry.host, secret_path: path }]),
+    });
+    expect(login.success, login.output).toBe(true);
+    const pull = await job.pull();
+    expect(pull.success).toBe(false);
+    expect(pull.output).toContain(
+      `vault-docker-login: ERROR: no credential for ${env.registry.host} from Vault at ${env.vaultAddr}: ${path} (write) answered HTTP 403`,
+    );
+    expect(pull.output).toContain(`the policy of role '${ROLE}' needs capabilities`);
+    const out = await job.logout();
+    expect(out.success, out.output).toBe(true);
+  });
+
+  it('logs in to Vault again when the token expired between two docker commands', async () => {
+    const job = helperJob(env, 'relogin', { role: ROLE });
+    const login = await job.login();
+    expect(login.success, login.output).toBe(true);
+    const first = job.vaultToken();
+    await until(
+      'the login token to expire',
+      async () => !(await env.vaultTokenAlive(first)),
+      4 * TTL * 1000,
+    );
+    const pull = await job.pull();
+    expect(pull.success, pull.output).toBe(true);
+    const header = readFileSync(join(job.helperDir(), 'token'), 'utf8');
+    const second = header.replace(/^X-Vault-Token: /, '').trim();
+    expect(second).not.toBe(first);
+    expect(await env.vaultTokenAlive(second)).toBe(true);
+    const out = await job.logout();
+    expect(out.success, out.output).toBe(true);
+    expect(out.output).toContain('Revoked the Vault token');
+    expect(await env.vaultTokenAlive(second)).toBe(false);
   });
 
   it('reads the helper config it wrote: credHelpers for the registry, other logins carried over', async () => {

@@ -2,6 +2,7 @@
 // directory, HOME and $BASH_ENV (login; pulls; later pulls; logout), so a test can wait on real
 // state between them. docker and curl are argv-recorded, the helper's own curl calls included
 // (docker runs it with the step's PATH), and every slice is leak-scanned.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -12,7 +13,8 @@ import {
   type ParamValue,
   runJob,
 } from '../harness/circleci-runner.js';
-import type { DaemonEnv, DockerVia } from '../harness/index.js';
+import type { DaemonEnv, DockerVia, TestEnv } from '../harness/index.js';
+import { expectNoLeaks } from '../harness/leak.js';
 import { expectNoJobLeaks } from './orb-job.js';
 
 export interface HelperJob {
@@ -28,10 +30,16 @@ export interface HelperJob {
   vaultToken(): string;
   /** The helper directory the login recorded. */
   helperDir(): string;
+  /** Runs the job's docker-credential-vault as docker does: ACTION, stdin, the step's PATH. */
+  helper(
+    action: string,
+    input: string,
+    extraEnv?: Record<string, string>,
+  ): Promise<{ code: number | null; stdout: string; stderr: string }>;
 }
 
 export function helperJob(
-  env: DaemonEnv,
+  env: TestEnv | DaemonEnv,
   name: string,
   opts: { via?: DockerVia; role: string; hide?: string[] },
 ): HelperJob {
@@ -41,7 +49,7 @@ export function helperJob(
   const jobEnv = {
     CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }),
     CIRCLE_WORKFLOW_JOB_ID: jobId,
-    ...env.daemon.env(undefined, opts.via ?? 'unix'),
+    ...('daemon' in env && env.daemon.env(undefined, opts.via ?? 'unix')),
   };
   let started = false;
   const stateDir = join(dir, 'tmp', `vault-docker-login-${jobId}`);
@@ -83,10 +91,36 @@ export function helperJob(
           },
         },
       ]),
-    pull: () => job.run([{ name: 'Pull', run: `docker pull ${env.privateImage}` }]),
+    pull: () =>
+      job.run([
+        { name: 'Pull', run: `docker pull ${'privateImage' in env ? env.privateImage : ''}` },
+      ]),
     logout: () => job.run([{ orb: 'logout' }]),
     vaultToken: () => state('vault_token'),
     helperDir: () => state('helper_dir'),
+    helper(action, input, extraEnv = {}) {
+      const path = [recorder.binDir, process.env.PATH ?? ''].join(':');
+      const bin = join(job.helperDir(), 'bin', 'docker-credential-vault');
+      return new Promise((done) => {
+        const child = spawn(bin, [action], {
+          env: { PATH: path, HOME: join(dir, 'home'), ...extraEnv },
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (c: Buffer) => {
+          stdout += c.toString();
+        });
+        child.stderr.on('data', (c: Buffer) => {
+          stderr += c.toString();
+        });
+        child.on('close', (code) => {
+          // A get's answer carries the secret by design: everything else must not.
+          expectNoLeaks(stderr + (stdout.includes('"Secret"') ? '' : stdout), env.secrets());
+          done({ code, stdout, stderr });
+        });
+        child.stdin.end(input);
+      });
+    },
   };
   return job;
 }

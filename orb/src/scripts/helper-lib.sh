@@ -10,8 +10,14 @@
 # docker shows a helper's stdout; stderr carries the retry notes.
 vdl_note() { printf 'vault-docker-login: %s\n' "$*" >&2; }
 vdl_warn() { printf 'vault-docker-login: WARNING: %s\n' "$*" >&2; }
+# docker pull goes on anonymously after a helper error and shows neither its stdout nor its
+# stderr, so a failure is also appended to docker's own stderr (the log of the step that ran it)
+# where that can be opened again: a pipe, a pty or a file.
 vdl_fail() {
   printf 'vault-docker-login: ERROR: %s\n' "$*"
+  if [ -w "/proc/$PPID/fd/2" ]; then
+    printf 'vault-docker-login: ERROR: %s\n' "$*" 2>/dev/null >>"/proc/$PPID/fd/2" || true
+  fi
   exit 1
 }
 
@@ -83,35 +89,72 @@ vdl_helper_token_state() {
     vdl_fail "$VDL_DIR/token.state is damaged: run the orb's login (credential_helper: true) again."
 }
 
-# vdl_helper_renew NOW_MS: renew-self once half the token's TTL has passed, within the role's max TTL.
+# vdl_helper_token_save NOW_MS: the token and its TTL from the last login or renew answer.
+vdl_helper_token_save() {
+  local ttl=${VDL_JV[.auth.lease_duration]:-0} renewable=${VDL_JV[.auth.renewable]:-false}
+  [[ $ttl =~ ^[0-9]+$ ]] || ttl=0
+  printf '%s %s %s\n' "$1" "$ttl" "$renewable" >"$VDL_DIR/token.state.$$"
+  mv -f "$VDL_DIR/token.state.$$" "$VDL_DIR/token.state"
+  VDL_TOKEN_SINCE=$1 VDL_TOKEN_TTL=$ttl VDL_TOKEN_RENEWABLE=$renewable
+}
+
+# vdl_helper_relogin NOW_MS: the token is gone (its TTL passed between two docker commands, or
+# renewing failed): log in again with this step's CircleCI OIDC token, as login did. Logout
+# revokes the token in $VDL_DIR/token, so the new one dies with the job too.
+vdl_helper_relogin() {
+  local jwt token
+  vdl_oidc_token jwt "$VDL_AUDIENCE"
+  VDL_ROLE_VALUE=$VDL_ROLE
+  vdl_json_obj VDL_BODY role VDL_ROLE_VALUE jwt jwt
+  printf '%s' "$VDL_BODY" >"$VDL_WORK/login.json"
+  unset jwt VDL_BODY
+  local header=$VDL_TOKEN_HEADER
+  VDL_TOKEN_HEADER=""
+  vdl_vault POST "auth/$VDL_AUTH_MOUNT/login" "$VDL_AUTH_NAMESPACE" "$VDL_WORK/login.json"
+  VDL_TOKEN_HEADER=$header
+  : >"$VDL_WORK/login.json"
+  if [ "$VDL_STATUS" != 200 ]; then
+    : >"$VDL_RESPONSE"
+    vdl_fail "no credential for $VDL_KEY: this job's Vault token expired, and logging in again at auth/$VDL_AUTH_MOUNT (role '$VDL_ROLE') failed: $(vdl_vault_problem). Raise the role's token_ttl above the longest stretch of the job without docker commands."
+  fi
+  vdl_json_parse_file "$VDL_RESPONSE" || true
+  : >"$VDL_RESPONSE"
+  token=${VDL_JV[.auth.client_token]:-}
+  [ -n "$token" ] || vdl_fail "no credential for $VDL_KEY: logging in again at auth/$VDL_AUTH_MOUNT answered without auth.client_token."
+  printf 'X-Vault-Token: %s\n' "$token" >"$VDL_DIR/token.$$"
+  unset token
+  mv -f "$VDL_DIR/token.$$" "$VDL_DIR/token"
+  vdl_helper_token_save "$1"
+  VDL_JV=()
+  vdl_note "logged in to Vault again (role '$VDL_ROLE'): the job's token had expired."
+}
+
+# vdl_helper_renew NOW_MS: renew-self once half the token's TTL has passed (Vault caps it at the
+# role's max TTL); a token that is gone (expired between two docker commands, or refused) is
+# replaced by a new login. A token that cannot be renewed is used until it ends.
 vdl_helper_renew() {
-  local now=$1 ends ttl renewable
+  local now=$1 ends
   vdl_helper_token_state
   [ "$VDL_TOKEN_TTL" -gt 0 ] || return 0
   ends=$((VDL_TOKEN_SINCE + VDL_TOKEN_TTL * 1000))
   [ "$now" -ge $((VDL_TOKEN_SINCE + VDL_TOKEN_TTL * 500)) ] || return 0
-  if [ "$VDL_TOKEN_RENEWABLE" = true ]; then
+  if [ "$now" -lt "$ends" ]; then
+    [ "$VDL_TOKEN_RENEWABLE" = true ] || return 0
     vdl_vault POST auth/token/renew-self "$VDL_AUTH_NAMESPACE"
     if [ "$VDL_STATUS" = 200 ]; then
       vdl_json_parse_file "$VDL_RESPONSE" || true
       : >"$VDL_RESPONSE"
-      ttl=${VDL_JV[.auth.lease_duration]:-0}
-      renewable=${VDL_JV[.auth.renewable]:-false}
+      vdl_helper_token_save "$now"
       VDL_JV=()
-      [[ $ttl =~ ^[0-9]+$ ]] || ttl=0
-      printf '%s %s %s\n' "$now" "$ttl" "$renewable" >"$VDL_DIR/token.state.$$"
-      mv -f "$VDL_DIR/token.state.$$" "$VDL_DIR/token.state"
-      VDL_TOKEN_SINCE=$now VDL_TOKEN_TTL=$ttl VDL_TOKEN_RENEWABLE=$renewable
       return 0
     fi
     : >"$VDL_RESPONSE"
-    [ "$now" -lt "$ends" ] ||
-      vdl_fail "no credential for $VDL_KEY: this job's Vault token (role '$VDL_ROLE', auth/$VDL_AUTH_MOUNT) has expired and renewing it failed: $(vdl_vault_problem). Raise the role's token_max_ttl to cover the whole job."
-    vdl_warn "renewing this job's Vault token failed: $(vdl_vault_problem); it still works until its TTL ends."
-    return 0
+    if [ "$VDL_STATUS" != 403 ]; then
+      vdl_warn "renewing this job's Vault token failed: $(vdl_vault_problem); it still works until its TTL ends."
+      return 0
+    fi
   fi
-  [ "$now" -lt "$ends" ] ||
-    vdl_fail "no credential for $VDL_KEY: this job's Vault token (role '$VDL_ROLE', auth/$VDL_AUTH_MOUNT) has expired and is not renewable. Raise the role's token_ttl/token_max_ttl to cover the whole job, or make its tokens renewable."
+  vdl_helper_relogin "$now"
 }
 
 # vdl_helper_entry_line: the login entry VDL_INDEX (registry, path, method, fields, body).

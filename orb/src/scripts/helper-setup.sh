@@ -122,10 +122,11 @@ vdl_helper_setup() {
       printf '%s=%q\n' "$name" "${!name}"
     done
     printf 'VDL_TIMEOUT=%q\n' "${PARAM_TIMEOUT:-60}"
+    printf 'VDL_AUDIENCE=%q\n' "${PARAM_AUDIENCE:-}"
     printf 'VDL_RENEW_BEFORE=60\nVDL_STATIC_TTL=300\n'
   } >"$dir/settings"
-  printf '%s\n' "$SCRIPT_UTILS" "$SCRIPT_JSON" "$SCRIPT_HTTP" "$SCRIPT_FIELDS" "$SCRIPT_HINTS" \
-    "$SCRIPT_HELPER_LIB" >"$dir/lib.sh"
+  printf '%s\n' "$SCRIPT_UTILS" "$SCRIPT_JSON" "$SCRIPT_HTTP" "$SCRIPT_OIDC" "$SCRIPT_FIELDS" \
+    "$SCRIPT_HINTS" "$SCRIPT_HELPER_LIB" >"$dir/lib.sh"
   printf '#!/usr/bin/env bash\nVDL_DIR=%q\n%s\n' "$dir" "$SCRIPT_HELPER" >"$dir/bin/docker-credential-vault"
   chmod 700 "$dir/bin/docker-credential-vault"
   vdl_helper_config "$dir"

@@ -137,6 +137,14 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
     vdl_iso_time VDL_EXPIRES_AT $((VDL_NOW + VDL_LEASE_DURATION))
   fi
   vdl_state_set "$VDL_STATE" login "$VDL_REGISTRY|$VDL_EXPIRES_AT|$VDL_LEASE_ID"
+  VDL_AFTER="docker pulls and pushes to ${VDL_REGISTRY:-Docker Hub} after that fail with 'unauthorized: authentication required'"
+  if [ -n "$VDL_HELPER_WHY" ]; then
+    VDL_TTL_SAID="a static secret with no lease, so nothing expires mid-job"
+    [ -z "$VDL_EXPIRES_AT" ] || VDL_TTL_SAID="the credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT), and $VDL_AFTER"
+    vdl_warn "credential_helper cannot work here: $VDL_HELPER_WHY. Logging in with docker login instead: $VDL_TTL_SAID."
+  elif [ -n "$VDL_EXPIRES_AT" ]; then
+    vdl_note "The credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT): $VDL_AFTER. credential_helper: true keeps a live credential for the whole job."
+  fi
   vdl_credential "$VDL_PATH" "$VDL_UFIELD" "$VDL_PFIELD"
   VDL_JV=()
 
@@ -158,14 +166,6 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
   VDL_WHAT="a static secret, no lease to revoke"
   [ -z "$VDL_LEASE_ID" ] || VDL_WHAT="lease $VDL_LEASE_ID${VDL_EXPIRES_AT:+, expires at $VDL_EXPIRES_AT}"
   vdl_note "Logged in to ${VDL_REGISTRY:-Docker Hub} as '$VDL_USERNAME' with $VDL_PATH ($VDL_WHAT)."
-  if [ -n "$VDL_EXPIRES_AT" ]; then
-    VDL_AFTER="docker pulls and pushes to ${VDL_REGISTRY:-Docker Hub} after that fail with 'unauthorized: authentication required'"
-    if [ -n "$VDL_HELPER_WHY" ]; then
-      vdl_warn "credential_helper cannot work here: $VDL_HELPER_WHY. Logged in with docker login instead: the credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT), and $VDL_AFTER."
-    else
-      vdl_note "The credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT): $VDL_AFTER. credential_helper: true keeps a live credential for the whole job."
-    fi
-  fi
   VDL_FIRST_USERNAME=${VDL_FIRST_USERNAME:-$VDL_USERNAME}
   VDL_ALL_REGISTRIES+="${VDL_ALL_REGISTRIES:+ }${VDL_REGISTRY:-docker.io}"
   if [ -n "$VDL_EXPIRES_AT" ] && { [ -z "$VDL_EARLIEST" ] || [[ $VDL_EXPIRES_AT < $VDL_EARLIEST ]]; }; then

@@ -29,7 +29,7 @@ trap 'rm -rf "$VDL_WORK"' EXIT
 
 # vdl_cleanup_session STATE_FILE: prints warnings, never exits.
 vdl_cleanup_session() {
-  local state=$1 config token ns auth_ns login registry expires lease earliest="" status helper prev_config
+  local state=$1 config token ns auth_ns login registry expires lease earliest="" status helper prev_config header=""
   local -a leases=() revoked=()
   vdl_state_load "$state"
   config=${VDL_STATE_KV[docker_config]:-}
@@ -53,6 +53,14 @@ vdl_cleanup_session() {
         while IFS= read -r lease; do
           [ -z "$lease" ] || leases+=("$lease")
         done <"$helper/leases"
+      fi
+      # The helper logs in again when the job's token expired between two docker commands: the
+      # token in its directory is the live one (an earlier one is dead already).
+      if [ -f "$helper/token" ] && [ ! -L "$helper/token" ]; then
+        IFS= read -r header <"$helper/token" || true
+        header=${header#X-Vault-Token: }
+        [ -z "$header" ] || token=$header
+        header=""
       fi
       rm -rf "$helper"
       vdl_note "Removed the credential helper's directory $helper."
