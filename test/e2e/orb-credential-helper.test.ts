@@ -3,10 +3,11 @@
 // few seconds: pulls at t0, after 1.5 TTL and after 3 TTL all work through the bash helper; after
 // logout nothing is alive; the classic login fails after one TTL; two jobs keep their own access;
 // a job whose logout never runs leaves nothing alive one TTL after its last use.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DaemonEnv, type DockerVia, startEnv } from '../harness/index.js';
+import { expectNoLeaks } from '../harness/leak.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { CREDENTIAL_REFUSED } from './expect-pull.js';
 import { helperJob } from './orb-helper-job.js';
@@ -56,6 +57,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms: 
 
 /** Waits until the wall clock passes `at` (epoch ms): a point in the job, not a race. */
 const reach = (at: number) => until(`t=${at}`, () => Date.now() >= at, at - Date.now() + 1000);
+
+/** The text of every regular file under `dir`, for the leak scan. */
+function everyFile(dir: string): string {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => readFileSync(join(e.parentPath, e.name), 'latin1'))
+    .join('\n');
+}
 
 /** Registry credentials the hub issued from index `since` on. */
 const issuedSince = (since: number) => env.hub.issued().slice(since);
@@ -126,6 +135,8 @@ describe.each<[string, DockerVia]>([
     expect(await env.vaultTokenAlive(token)).toBe(false);
     expect(existsSync(dir)).toBe(false);
     expect(out.bashEnv).toMatch(/unset DOCKER_CONFIG\n$/);
+    // Nothing the job left behind (HOME, TMPDIR, step logs, argv log) holds a secret.
+    expectNoLeaks(everyFile(job.dir), env.secrets());
   });
 });
 
@@ -248,6 +259,26 @@ describe('credential_helper', () => {
     expect(out.success, out.output).toBe(true);
     expect(out.output).toContain('Revoked the Vault token');
     expect(await env.vaultTokenAlive(second)).toBe(false);
+  });
+
+  it('serves skopeo through the job config as well as docker', async () => {
+    const job = helperJob(env, 'skopeo', { role: ROLE });
+    const login = await job.login();
+    expect(login.success, login.output).toBe(true);
+    const runtime = join(job.dir, 'run');
+    const r = await job.run(
+      [
+        {
+          name: 'Inspect with skopeo',
+          run: `mkdir -p -m 700 "$XDG_RUNTIME_DIR" && skopeo inspect --tls-verify=false docker://${env.privateImage}`,
+        },
+      ],
+      { XDG_RUNTIME_DIR: runtime },
+    );
+    expect(r.success, r.output).toBe(true);
+    expect(r.output).toContain('"Digest": "sha256:');
+    const out = await job.logout();
+    expect(out.success, out.output).toBe(true);
   });
 
   it('reads the helper config it wrote: credHelpers for the registry, other logins carried over', async () => {

@@ -200,6 +200,20 @@ describe('the bash helper protocol', () => {
   });
 });
 
+describe('one helper per job', () => {
+  it('refuses a second login step with credential_helper, before creating anything', async () => {
+    const job = await loggedIn('twice');
+    const again = await job.login();
+    expect(again.success).toBe(false);
+    expect(again.output).toContain(
+      "parameter 'credential_helper' is invalid here: an earlier login step of this job already set up the credential helper",
+    );
+    // Still the one login state of the first step (helperDir reads it and wants exactly one).
+    expect(job.helperDir()).toMatch(/helper\.\w{6}$/);
+    await done(job);
+  });
+});
+
 describe('fallback to docker login', () => {
   it.each([
     ['$BASH_ENV is not set', { BASH_ENV: '' }, '$BASH_ENV is not set'],

@@ -10,6 +10,16 @@
 VDL_HUB_KEYS="https://index.docker.io/v1/ index.docker.io docker.io registry-1.docker.io"
 
 # vdl_helper_preflight: VDL_HELPER_WHY says why the mode cannot work here (empty when it can).
+# vdl_helper_once: refuses a second helper in one job (it would shadow the first one's
+# registries on PATH), before anything is created.
+vdl_helper_once() {
+  local dir
+  vdl_state_dir dir
+  if [[ ${DOCKER_CONFIG:-} == "$dir"/helper.* ]]; then
+    vdl_fail "parameter 'credential_helper' is invalid here: an earlier login step of this job already set up the credential helper ($DOCKER_CONFIG). Accepted: one login step with credential_helper per job; list several registries in its 'registries'."
+  fi
+}
+
 vdl_helper_preflight() {
   VDL_HELPER_WHY=""
   local src=$VDL_DOCKER_CONFIG/config.json

@@ -49,6 +49,7 @@ vdl_check_label label "$VDL_LABEL"
 VDL_LABEL=${VDL_LABEL:0:100}
 vdl_plan_entries
 
+[ "${PARAM_CREDENTIAL_HELPER:-false}" != true ] || vdl_helper_once
 vdl_make_state_dir VDL_STATE_DIR
 VDL_STATE=$(mktemp "$VDL_STATE_DIR/session.XXXXXX")
 vdl_tls_setup "$VDL_STATE"
