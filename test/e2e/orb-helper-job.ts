@@ -118,6 +118,8 @@ export function helperJob(
           expectNoLeaks(stderr + (stdout.includes('"Secret"') ? '' : stdout), env.secrets());
           done({ code, stdout, stderr });
         });
+        // `version` and `store` exit without reading stdin: a broken pipe there is expected.
+        child.stdin.on('error', () => {});
         child.stdin.end(input);
       });
     },

@@ -3,7 +3,7 @@
 // for many gets, one lease for concurrent gets (flock, and the mkdir lock without flock), Docker
 // Hub's spellings, the carried-over config, failures that name the registry, path and fix,
 // untrusted cache files, and the fallback to docker login where the mode cannot work.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEnv, type TestEnv } from '../harness/index.js';
@@ -184,6 +184,35 @@ describe('the bash helper protocol', () => {
     expect(a.stdout).toContain(`no credential for 127.0.0.1:1 from Vault at ${env.vaultAddr}`);
     expect(a.stdout).toContain(`${path} (write) answered HTTP 403`);
     expect(a.stdout).toContain(`the policy of role '${role()}' needs capabilities`);
+    await done(job);
+  });
+
+  it('revokes each lease it made, one by one where the policy allows, then the token', async () => {
+    const job = await loggedIn('revoke-each', { role: env.fixtures.circleci.roleCanRevoke });
+    for (let i = 0; i < 2; i++) {
+      expect((await job.helper('get', env.registry.host)).code).toBe(0);
+      expect((await job.helper('erase', env.registry.host)).code).toBe(0);
+    }
+    const leases = readFileSync(join(job.helperDir(), 'leases'), 'utf8').trim().split('\n');
+    expect(leases).toHaveLength(2);
+    const since = env.engine.requests.length;
+    await done(job);
+    expect(
+      env.engine.requests.slice(since).map((q) => `${q.method} ${q.path} ${q.status}`),
+    ).toEqual([
+      'PUT /v1/sys/leases/revoke 204',
+      'PUT /v1/sys/leases/revoke 204',
+      'POST /v1/auth/token/revoke-self 204',
+    ]);
+  });
+
+  it('does not trust a directory others may open', async () => {
+    const job = await loggedIn('open-dir');
+    chmodSync(job.helperDir(), 0o755);
+    const a = await job.helper('get', env.registry.host);
+    expect(a.code).toBe(1);
+    expect(a.stdout).toContain('is open to others (drwxr-xr-x); not trusting it');
+    chmodSync(job.helperDir(), 0o700);
     await done(job);
   });
 

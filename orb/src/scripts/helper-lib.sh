@@ -34,7 +34,11 @@ vdl_helper_trust() {
 
 # vdl_helper_load: settings (shell assignments written by login) and this get's scratch directory.
 vdl_helper_load() {
-  local f
+  local f mode
+  # The get that served from the cache checked the directory's owner; its mode takes a fork.
+  mode=$(ls -ld -- "$VDL_DIR")
+  [[ $mode == drwx------* ]] ||
+    vdl_fail "$VDL_DIR is open to others (${mode%% *}); not trusting it. Run the orb's login (credential_helper: true) again."
   for f in settings entries registries token token.state; do vdl_helper_trust "$VDL_DIR/$f"; done
   # shellcheck source=/dev/null
   . "$VDL_DIR/settings"
