@@ -56,7 +56,7 @@ vdl_helper_exit() {
 # vdl_helper_lock: one get at a time leases for the job. flock (util-linux) when present, else
 # a lock directory holding its owner's pid, broken when that process is gone.
 vdl_helper_lock() {
-  local lock=$VDL_DIR/lock pid aside
+  local lock=$VDL_DIR/lock pid again
   if command -v flock >/dev/null 2>&1; then
     [ ! -L "$lock" ] || vdl_fail "$lock is a symlink; not trusting it."
     exec 9>>"$lock"
@@ -68,18 +68,16 @@ vdl_helper_lock() {
     [ ! -L "$lock.d" ] || vdl_fail "$lock.d is a symlink; not trusting it."
     pid=""
     read -r pid <"$lock.d/pid" 2>/dev/null || true
-    if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then
-      # Its holder died: move it aside, and put it back if a new holder's lock was moved instead.
-      aside=$lock.stale.$$
-      if mv "$lock.d" "$aside" 2>/dev/null; then
-        read -r VDL_MOVED <"$aside/pid" 2>/dev/null || VDL_MOVED=""
-        if [ "$VDL_MOVED" != "$pid" ]; then mv "$aside" "$lock.d" 2>/dev/null || true; fi
-        rm -rf "$aside"
-      fi
+    if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null && mkdir "$lock.break" 2>/dev/null; then
+      # Its holder died. One waiter at a time breaks it, and only if it is still that holder's:
+      # lock.d never disappears while another process may be taking it.
+      read -r again <"$lock.d/pid" 2>/dev/null || again=""
+      [ "$again" != "$pid" ] || rm -rf "$lock.d"
+      rmdir "$lock.break"
       continue
     fi
     [ "$SECONDS" -lt "$VDL_DEADLINE" ] ||
-      vdl_fail "gave up after ${VDL_TIMEOUT}s waiting for another docker-credential-vault of this job (pid ${pid:-?}, lock $lock.d) to lease: raise the login's 'timeout', or stop the process that hangs."
+      vdl_fail "gave up after ${VDL_TIMEOUT}s waiting for another docker-credential-vault of this job (pid ${pid:-?}, lock $lock.d) to lease: raise the login's 'timeout', or stop the process that hangs (and remove $lock.break if it is left over)."
     sleep 0.05
   done
   VDL_LOCK_DIR=$lock.d
