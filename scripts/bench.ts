@@ -19,7 +19,7 @@ import { benchCredentialHelper } from './bench/credential-helper.js';
 import { benchDeadlines, type DeadlineCheck } from './bench/deadlines.js';
 import { benchJobMode } from './bench/job-mode.js';
 import { benchKubelet } from './bench/kubelet.js';
-import { benchOrb } from './bench/orb.js';
+import { benchOrb, benchOrbHelper } from './bench/orb.js';
 import { median, ratio, type Series, sumOfMedians, table } from './bench/stats.js';
 import { benchSwarmDriver } from './bench/swarm.js';
 
@@ -105,12 +105,14 @@ async function main() {
   let orb: Awaited<ReturnType<typeof benchOrb>>;
   let deadlines: { series: Series; checks: DeadlineCheck[] };
   let jobMode = '';
+  let orbHelper: Awaited<ReturnType<typeof benchOrbHelper>>;
   try {
     process.stderr.write(
       `benchmark: ${RUNS} runs each, on ${rts.map((r) => r.name).join(' and ')}\n`,
     );
     for (const rt of rts) actions.push(await benchAction(env, rt, RUNS));
     orb = await benchOrb(env, RUNS);
+    orbHelper = await benchOrbHelper(env, RUNS);
     await benchSwarmDriver(env, swarm, RUNS, SWARM_RUNS);
     await benchCredentialHelper(env, RUNS, OUT);
     deadlines = await benchDeadlines(env, DEADLINE_RUNS);
@@ -133,7 +135,19 @@ async function main() {
     median(orb.floorLogout['bash + docker logout + two revokes']),
     2,
   );
-  const checks = [...reports.flatMap((r) => r.checks), orbLogin, orbLogout, ...deadlines.checks];
+  const orbHelperGet = ratio(
+    'Orb bash helper, cached get',
+    median(orbHelper.cached['get, cached']),
+    sumOfMedians(orbHelper.cached, ['bash start', 'curl --version']),
+    1.3,
+  );
+  const checks = [
+    ...reports.flatMap((r) => r.checks),
+    orbLogin,
+    orbLogout,
+    orbHelperGet,
+    ...deadlines.checks,
+  ];
   const requests = {
     'Action main': actions[0]?.requests.main,
     'Action post': actions[0]?.requests.post,
@@ -162,6 +176,18 @@ async function main() {
     '## Credential-helper mode of a job',
     '',
     jobMode,
+    '',
+    table('Orb bash credential helper (credential_helper: true)', {
+      ...orbHelper.cached,
+      ...orbHelper.release,
+    }),
+    '',
+    `- ${orbHelperGet.line}`,
+    `- A job of ${orbHelper.job.operations} docker operations over 3 lease TTLs (${orbHelper.job.ttl} s, ${orbHelper.job.seconds.toFixed(1)} s): Vault requests ${Object.entries(
+      orbHelper.job.requests,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
     '## Swarm secrets driver',
     '',
@@ -204,6 +230,7 @@ async function main() {
     runs: RUNS,
     actions,
     orb,
+    orbHelper,
     swarm,
     deadlines: deadlines.series,
     envStartMs,

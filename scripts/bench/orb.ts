@@ -1,7 +1,9 @@
 // The orb's login and logout against their floors, in the same job environment: a `run` step of
 // bash that does the work by hand with curl (login, lease), `docker login`; and for logout,
 // `docker logout` and the two revocations. Steps run interleaved, as CircleCI runs them.
-import { mkdtempSync } from 'node:fs';
+// Then its bash credential helper: a cached get against a bash start plus `curl --version`.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJob } from '../../test/harness/circleci-runner.js';
 import type { TestEnv } from '../../test/harness/types.js';
@@ -90,5 +92,124 @@ export async function benchOrb(env: TestEnv, runs: number): Promise<OrbFigures> 
     f.requests.login = Math.max(f.requests.login, inLogin.length);
     f.requests.logout = Math.max(f.requests.logout, inLogout.length);
   }
+  return f;
+}
+
+export interface OrbHelperFigures {
+  /** A `get` served from the bash helper's cache, and its floor's parts, interleaved. */
+  cached: Series;
+  /** A `get` that leases (cache emptied first): the cost of a re-lease. */
+  release: Series;
+  /** A job of `operations` gets spread over 3 lease TTLs of `ttl` s: the Vault requests it made. */
+  job: { operations: number; ttl: number; requests: Record<string, number>; seconds: number };
+}
+
+const HELPER_OPERATIONS = 50;
+const HELPER_TTL = 4;
+
+/** Wall time of `file args` with `input` on stdin; rejects on a non-zero exit. */
+function timedRun(file: string, args: string[], input: string, env: NodeJS.ProcessEnv) {
+  const t0 = performance.now();
+  return new Promise<number>((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: [input ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr?.on('data', (b: Buffer) => {
+      err += b;
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${err.trim()}`)),
+    );
+    child.stdin?.end(input);
+  });
+}
+
+/**
+ * The orb's bash credential helper (credential_helper: true): a cached `get` against one bash
+ * start plus one `curl --version` (the floor: what any bash + curl step pays), a re-lease, and
+ * the Vault requests of a job of 50 docker operations over 3 lease TTLs.
+ */
+export async function benchOrbHelper(env: TestEnv, runs: number): Promise<OrbHelperFigures> {
+  const fx = env.fixtures;
+  const dir = mkdtempSync(join(env.tmpDir, 'bench-orb-helper-'));
+  const jobId = 'bench-orb-helper';
+  const login = await runJob({
+    dir,
+    steps: [
+      {
+        orb: 'login',
+        parameters: {
+          url: env.vaultAddr,
+          auth_mount: fx.circleciMount,
+          role: fx.circleci.role,
+          account: fx.account,
+          registry: env.registry.host,
+          credential_helper: true,
+        },
+      },
+    ],
+    env: {
+      CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }),
+      CIRCLE_WORKFLOW_JOB_ID: jobId,
+    },
+  });
+  if (!login.success) throw new Error(`orb helper login failed:\n${login.output}`);
+  const helperDir = /export DOCKER_CONFIG=(\S+)/.exec(login.bashEnv)?.[1] ?? '';
+  const bin = join(helperDir, 'bin', 'docker-credential-vault');
+  const hostEnv = { PATH: process.env.PATH, HOME: join(dir, 'home') };
+  const get = () => timedRun(bin, ['get'], env.registry.host, hostEnv);
+  const emptyCache = () => writeFileSync(join(helperDir, 'cache', '0'), '');
+  const f: OrbHelperFigures = {
+    cached: {},
+    release: {},
+    job: { operations: HELPER_OPERATIONS, ttl: HELPER_TTL, requests: {}, seconds: 0 },
+  };
+  let loggedOut = '';
+  try {
+    await get();
+    for (let i = 0; i < runs + WARMUP; i++) {
+      const [cached, bash, curl] = [
+        await get(),
+        await timedRun('bash', ['-c', ':'], '', hostEnv),
+        await timedRun('curl', ['--version'], '', hostEnv),
+      ];
+      emptyCache();
+      const lease = await get();
+      if (i < WARMUP) continue;
+      add(f.cached, 'get, cached', cached);
+      add(f.cached, 'bash start', bash);
+      add(f.cached, 'curl --version', curl);
+      add(f.release, 'get, re-lease (one Vault request)', lease);
+    }
+
+    // 50 docker operations evenly over 3 TTLs, every one a `get` as docker makes it.
+    env.engine.setLeaseTtl(HELPER_TTL);
+    emptyCache();
+    const since = env.engine.requests.length;
+    const t0 = Date.now();
+    const gap = (3 * HELPER_TTL * 1000) / HELPER_OPERATIONS;
+    for (let i = 0; i < HELPER_OPERATIONS; i++) {
+      const wait = t0 + i * gap - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await get();
+    }
+    f.job.seconds = (Date.now() - t0) / 1000;
+    for (const q of env.engine.requests.slice(since)) {
+      const key = q.path.startsWith(`/v1/${fx.engineMount}/token/`) ? 'lease' : q.path.slice(4);
+      f.job.requests[key] = (f.job.requests[key] ?? 0) + 1;
+    }
+  } finally {
+    env.engine.setLeaseTtl(300);
+    const out = await runJob({
+      dir,
+      steps: [{ orb: 'logout' }],
+      env: { CIRCLE_WORKFLOW_JOB_ID: jobId },
+      resume: true,
+    });
+    loggedOut = out.success ? '' : out.output;
+  }
+  if (loggedOut) throw new Error(`orb helper logout failed:\n${loggedOut}`);
   return f;
 }

@@ -6,8 +6,10 @@ import { spawn } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
   existsSync,
   mkdirSync,
+  openSync,
   readdirSync,
   readFileSync,
   symlinkSync,
@@ -44,6 +46,8 @@ export interface RunJobOptions {
   oidcEmptyAnswers?: number;
   /** Leave the `circleci` CLI off PATH. */
   noCircleciCli?: boolean;
+  /** Go on with a job already run in `dir`: its $BASH_ENV file is kept, not emptied. */
+  resume?: boolean;
   /** Kill a step after this long (default 120 s). */
   stepTimeoutMs?: number;
   orbFile?: string;
@@ -186,6 +190,8 @@ function installStandIn(dir: string, opts: RunJobOptions): string {
 /** A directory linking every command on PATH except the hidden ones. */
 function shadowPath(dir: string, hide: string[]): string {
   const shadow = join(dir, 'shadow-bin');
+  // A job run in slices (resume) keeps the directory its first slice made.
+  if (existsSync(shadow)) return shadow;
   mkdirSync(shadow, { recursive: true });
   const linked = new Set(hide);
   for (const p of (process.env.PATH ?? '').split(delimiter)) {
@@ -245,23 +251,28 @@ function runStep(
     file = scriptFile;
     args = [];
   }
+  // The step's output goes to one file opened for appending, as a CI runner's log: stdout and
+  // stderr interleave as written, and a process can open it again through /proc/<pid>/fd/2 (a
+  // pipe or a pty can be too; Node's own stdio pipes are sockets, which cannot).
+  const log = `${scriptFile}.log`;
+  writeFileSync(log, '');
+  const fd = openSync(log, 'a');
   return new Promise((done) => {
     const child = spawn(file, args, {
       cwd,
       env: { ...env, ...step.environment },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', fd, fd],
       detached: true,
     });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.stderr.on('data', (c: Buffer) => chunks.push(c));
+    closeSync(fd);
+    let killed = '';
     const timer = setTimeout(() => {
-      chunks.push(Buffer.from(`\nToo long with no output (exceeded ${timeoutMs} ms): killed\n`));
+      killed = `\nToo long with no output (exceeded ${timeoutMs} ms): killed\n`;
       if (child.pid) process.kill(-child.pid, 'SIGKILL');
     }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
-      done({ exitCode: code, output: Buffer.concat(chunks).toString('utf8') });
+      done({ exitCode: code, output: readFileSync(log, 'utf8') + killed });
     });
   });
 }
@@ -274,7 +285,7 @@ export async function runJob(opts: RunJobOptions): Promise<JobResult> {
   mkdirSync(project, { recursive: true });
   mkdirSync(tmp, { recursive: true });
   const bashEnvFile = join(opts.dir, 'bash_env');
-  writeFileSync(bashEnvFile, '');
+  if (!opts.resume || !existsSync(bashEnvFile)) writeFileSync(bashEnvFile, '');
   const env = jobEnv(opts, home, tmp, bashEnvFile);
 
   const runSteps: RunStep[] = opts.steps.flatMap((s) =>

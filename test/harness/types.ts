@@ -150,6 +150,8 @@ export interface HubStandIn {
    * revocation while the token is already dead.
    */
   setDeleteStatus(status: number): void;
+  /** Every access token it issued, in order (alive or not), to check the registry refuses them. */
+  issued(): { username: string; token: string }[];
 }
 
 /** One request to the registry's token service (no secret is kept). */

@@ -27,6 +27,9 @@ describe('orb scripts', () => {
       [
         'entries.sh',
         'fields.sh',
+        'helper-lib.sh',
+        'helper-setup.sh',
+        'helper.sh',
         'hints.sh',
         'http.sh',
         'json.sh',

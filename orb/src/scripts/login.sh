@@ -14,6 +14,7 @@ eval "$SCRIPT_HINTS"
 eval "$SCRIPT_TLS"
 eval "$SCRIPT_ENTRIES"
 eval "$SCRIPT_FIELDS"
+eval "$SCRIPT_HELPER_SETUP"
 
 command -v curl >/dev/null 2>&1 || vdl_fail "$VDL_NO_CURL."
 for VDL_P in URL NAMESPACE AUTH_NAMESPACE AUTH_MOUNT ROLE AUDIENCE ENGINE_MOUNT ACCOUNT SECRET_PATH \
@@ -48,6 +49,7 @@ vdl_check_label label "$VDL_LABEL"
 VDL_LABEL=${VDL_LABEL:0:100}
 vdl_plan_entries
 
+[ "${PARAM_CREDENTIAL_HELPER:-false}" != true ] || vdl_helper_once
 vdl_make_state_dir VDL_STATE_DIR
 VDL_STATE=$(mktemp "$VDL_STATE_DIR/session.XXXXXX")
 vdl_tls_setup "$VDL_STATE"
@@ -56,6 +58,18 @@ vdl_state_set "$VDL_STATE" vault_addr "$VDL_ADDR"
 vdl_state_set "$VDL_STATE" namespace "$VDL_NAMESPACE"
 vdl_state_set "$VDL_STATE" auth_namespace "$VDL_AUTH_NAMESPACE"
 vdl_state_set "$VDL_STATE" docker_config "$VDL_DOCKER_CONFIG"
+
+# credential_helper: the helper's directory exists (and is recorded for logout) before Vault is
+# asked anything; where the mode cannot work, docker login below, with a warning.
+VDL_HELPER=false
+VDL_HELPER_WHY=""
+if [ "${PARAM_CREDENTIAL_HELPER:-false}" = true ]; then
+  vdl_helper_preflight
+  if [ -z "$VDL_HELPER_WHY" ]; then
+    VDL_HELPER=true
+    vdl_helper_make_dir
+  fi
+fi
 
 # 1. Identity.
 vdl_oidc_token VDL_JWT "${PARAM_AUDIENCE:-}"
@@ -76,9 +90,27 @@ VDL_TOKEN=${VDL_JV[.auth.client_token]:-}
 [ -n "$VDL_TOKEN" ] || vdl_fail "Vault login at auth/$VDL_AUTH_MOUNT answered without auth.client_token: check that it is a JWT auth method."
 vdl_state_set "$VDL_STATE" vault_token "$VDL_TOKEN"
 VDL_TOKEN_HEADER=$VDL_WORK/token.header
+[ "$VDL_HELPER" != true ] || VDL_TOKEN_HEADER=$VDL_HELPER_DIR/token
 printf 'X-Vault-Token: %s\n' "$VDL_TOKEN" >"$VDL_TOKEN_HEADER"
 unset VDL_TOKEN
 vdl_note "Logged in to Vault at $VDL_ADDR with role '$VDL_ROLE' (auth/$VDL_AUTH_MOUNT)."
+
+if [ "$VDL_HELPER" = true ]; then
+  VDL_TOKEN_TTL=${VDL_JV[.auth.lease_duration]:-0}
+  [[ $VDL_TOKEN_TTL =~ ^[0-9]+$ ]] || VDL_TOKEN_TTL=0
+  vdl_helper_setup "$VDL_TOKEN_TTL" "${VDL_JV[.auth.renewable]:-false}"
+  VDL_JV=()
+  VDL_ALL_REGISTRIES=""
+  while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY _; do
+    VDL_ALL_REGISTRIES+="${VDL_ALL_REGISTRIES:+ }${VDL_REGISTRY:-docker.io}"
+  done 3<"$VDL_WORK/entries"
+  {
+    printf 'export VAULT_DOCKER_LOGIN_REGISTRY=%q\n' "${VDL_ALL_REGISTRIES%% *}"
+    printf 'export VAULT_DOCKER_LOGIN_REGISTRIES=%q\n' "$VDL_ALL_REGISTRIES"
+  } >>"$BASH_ENV"
+  vdl_note "Credential helper mode: later steps use DOCKER_CONFIG=$VDL_HELPER_DIR, whose docker-credential-vault leases a credential for $VDL_ALL_REGISTRIES on first use and keeps it live for the whole job. Run the logout command (when: always) to revoke every lease and the Vault token."
+  exit 0
+fi
 
 # 3. Per registry: the credential (one request), then docker login with the secret on stdin only.
 VDL_FIRST_USERNAME=""
@@ -106,6 +138,14 @@ while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_
     vdl_iso_time VDL_EXPIRES_AT $((VDL_NOW + VDL_LEASE_DURATION))
   fi
   vdl_state_set "$VDL_STATE" login "$VDL_REGISTRY|$VDL_EXPIRES_AT|$VDL_LEASE_ID"
+  VDL_AFTER="docker pulls and pushes to ${VDL_REGISTRY:-Docker Hub} after that fail with 'unauthorized: authentication required'"
+  if [ -n "$VDL_HELPER_WHY" ]; then
+    VDL_TTL_SAID="a static secret with no lease, so nothing expires mid-job"
+    [ -z "$VDL_EXPIRES_AT" ] || VDL_TTL_SAID="the credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT), and $VDL_AFTER"
+    vdl_warn "credential_helper cannot work here: $VDL_HELPER_WHY. Logging in with docker login instead: $VDL_TTL_SAID."
+  elif [ -n "$VDL_EXPIRES_AT" ]; then
+    vdl_note "The credential's lease TTL is ${VDL_LEASE_DURATION}s (until $VDL_EXPIRES_AT): $VDL_AFTER. credential_helper: true keeps a live credential for the whole job."
+  fi
   vdl_credential "$VDL_PATH" "$VDL_UFIELD" "$VDL_PFIELD"
   VDL_JV=()
 

@@ -29,7 +29,7 @@ trap 'rm -rf "$VDL_WORK"' EXIT
 
 # vdl_cleanup_session STATE_FILE: prints warnings, never exits.
 vdl_cleanup_session() {
-  local state=$1 config token ns auth_ns login registry expires lease earliest="" status
+  local state=$1 config token ns auth_ns login registry expires lease earliest="" status helper prev_config header=""
   local -a leases=() revoked=()
   vdl_state_load "$state"
   config=${VDL_STATE_KV[docker_config]:-}
@@ -41,7 +41,41 @@ vdl_cleanup_session() {
   VDL_CLIENT_KEY=${VDL_STATE_KV[client_key]:-}
   VDL_SKIP_VERIFY=${VDL_STATE_KV[skip_verify]:-}
   token=${VDL_STATE_KV[vault_token]:-}
+  helper=${VDL_STATE_KV[helper_dir]:-}
+  prev_config=${VDL_STATE_KV[helper_prev_config]:-}
   VDL_STATE_KV=()
+
+  # credential_helper: every lease its docker-credential-vault made during the job, then the
+  # directory goes (it is this job's: recorded in this job's state).
+  if [ -n "$helper" ]; then
+    if [ -d "$helper" ] && [ ! -L "$helper" ] && [ -O "$helper" ]; then
+      if [ -f "$helper/leases" ] && [ ! -L "$helper/leases" ]; then
+        while IFS= read -r lease; do
+          [ -z "$lease" ] || leases+=("$lease")
+        done <"$helper/leases"
+      fi
+      # The helper logs in again when the job's token expired between two docker commands: the
+      # token in its directory is the live one (an earlier one is dead already).
+      if [ -f "$helper/token" ] && [ ! -L "$helper/token" ]; then
+        IFS= read -r header <"$helper/token" || true
+        header=${header#X-Vault-Token: }
+        [ -z "$header" ] || token=$header
+        header=""
+      fi
+      rm -rf "$helper"
+      vdl_note "Removed the credential helper's directory $helper."
+    elif [ -e "$helper" ] || [ -L "$helper" ]; then
+      vdl_warn "$helper is not a directory owned by this user; left alone."
+    fi
+    # Later steps get the docker config they had before login.
+    if [ -n "${BASH_ENV:-}" ]; then
+      if [ -n "$prev_config" ]; then
+        printf 'export DOCKER_CONFIG=%q\n' "$prev_config" >>"$BASH_ENV"
+      else
+        printf 'unset DOCKER_CONFIG\n' >>"$BASH_ENV"
+      fi
+    fi
+  fi
 
   # Each login record: registry|expires_at|lease_id (lease empty for a static secret).
   for login in "${VDL_STATE_LOGINS[@]}"; do
@@ -60,6 +94,7 @@ vdl_cleanup_session() {
     if [ -n "$expires" ] && { [ -z "$earliest" ] || [[ $expires < $earliest ]]; }; then earliest=$expires; fi
   done
   local later="the credential stays valid until its lease expires${earliest:+ at $earliest}"
+  [ -z "$helper" ] || later="the helper's credentials stay valid until their leases expire (at most one lease TTL)"
 
   if [ -z "$token" ]; then
     vdl_note "login had not obtained a Vault token; nothing to revoke."
