@@ -26,7 +26,7 @@ describe('parseCommand', () => {
     expect(parseCommand(argv).name).toBe(name);
   });
 
-  it('parses login flags, with the defaults of session and the GitLab variable', () => {
+  it("parses login flags, with the GitLab variable's default (the session's comes from the CI job)", () => {
     const c = parseCommand([
       'login',
       '--role',
@@ -45,7 +45,6 @@ describe('parseCommand', () => {
         registries: '- secret_path: a/b',
         json: true,
         'tls-skip-verify': true,
-        session: 'default',
         'gitlab-token-var': 'VAULT_ID_TOKEN',
       },
     });
@@ -60,7 +59,7 @@ describe('parseCommand', () => {
   it('logout takes only the session flags', () => {
     expect(parseCommand(['logout', '--state-file', '/run/x.json'])).toEqual({
       name: 'logout',
-      flags: { session: 'default', 'state-file': '/run/x.json' },
+      flags: { 'state-file': '/run/x.json' },
     });
     expect(usageError(['logout', '--role', 'ci'])).toMatch(/--role/);
   });
@@ -85,7 +84,7 @@ describe('parseCommand', () => {
       const c = parseCommand([
         'login',
         `--${f}`,
-        ...(f === 'json' || f === 'tls-skip-verify' ? [] : ['x']),
+        ...(['json', 'tls-skip-verify', 'credential-helper'].includes(f ?? '') ? [] : ['x']),
       ]);
       expect(c.name, `--${f} parses`).toBe('login');
     }
