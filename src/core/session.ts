@@ -87,8 +87,12 @@ export function vaultClient(
     retries: cfg.retries,
     deadline: deps.clock.now() + cfg.timeoutMs,
     clock: deps.clock,
-    onRetry: (what, wait, n) =>
-      deps.logger.info(`Retrying ${what} in ${wait} ms (retry ${n} of ${cfg.retries}).`),
+    onRetry: (what, wait, n, counted) =>
+      deps.logger.info(
+        counted
+          ? `Retrying ${what} in ${wait} ms (retry ${n} of ${cfg.retries}).`
+          : `Retrying ${what} in ${wait} ms: Vault has no active node (a leader election); waited out for up to ${cfg.timeoutMs / 1000} s (the timeout input).`,
+      ),
   });
 }
 
