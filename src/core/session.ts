@@ -28,6 +28,8 @@ export interface LoginRecord {
  */
 export interface SessionState extends LoginRecord {
   vaultToken?: string;
+  /** When the Vault token ends on its own (ISO time), for a cleanup that cannot reach Vault. */
+  vaultTokenExpiresAt?: string;
   /** The user brought the Vault token (VAULT_TOKEN): it is never saved and never revoked. */
   borrowed?: boolean;
   others?: LoginRecord[];
@@ -142,7 +144,13 @@ async function vaultToken(cfg: Config, deps: SessionDeps, vault: VaultClient): P
     }
   });
   masker.mask(auth.value.token);
-  state.save({ vaultToken: auth.value.token });
+  const ttl = auth.value.leaseDuration;
+  state.save({
+    vaultToken: auth.value.token,
+    ...(ttl > 0 && {
+      vaultTokenExpiresAt: new Date(deps.clock.now() + ttl * 1000).toISOString(),
+    }),
+  });
   logger.info(
     `Vault login as role "${cfg.role}" on auth/${cfg.authMount}: policies ${auth.value.policies.join(', ') || '(none)'} (${auth.ms} ms).`,
   );
@@ -303,7 +311,14 @@ export async function cleanup(
               : 'Vault token was already revoked or expired.',
           );
         } catch (err) {
-          logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
+          // Every lease the token created ends with it, if not before.
+          const at = s.vaultTokenExpiresAt;
+          const tokenEnds = !at
+            ? ''
+            : ends
+              ? `; the token at ${at}, ending every lease it created`
+              : `; it expires on its own at ${at}, with every lease it created`;
+          logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}${tokenEnds}`);
           left = true;
         }
       }

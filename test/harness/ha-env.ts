@@ -25,6 +25,8 @@ export interface HaEnv extends TestEnv {
   leasesAlive(): Promise<string[]>;
   /** Accessors of the tokens alive other than the root token's. */
   tokensAlive(): Promise<string[]>;
+  /** Each alive token but root's: its auth path, role and how long ago it was made. */
+  describeTokens(): Promise<string[]>;
   /** Revokes, as root, every token but root's (and so their leases) and the stand-in's leases. */
   sweep(): Promise<void>;
   /** Requests OpenBao logged (response entries of every node's audit log). */
@@ -175,6 +177,17 @@ export async function startHaEnv(): Promise<HaEnv> {
       front,
       leasesAlive,
       tokensAlive,
+      async describeTokens() {
+        return Promise.all(
+          (await tokensAlive()).map(async (accessor) => {
+            const r = (await cluster.api('POST', 'auth/token/lookup-accessor', { accessor })) as {
+              data: { path?: string; meta?: Record<string, string>; creation_time?: number };
+            };
+            const age = Math.round(Date.now() / 1000 - (r.data.creation_time ?? 0));
+            return `${r.data.path} (role ${r.data.meta?.role ?? '-'}, made ${age} s ago)`;
+          }),
+        );
+      },
       async sweep() {
         // The engine stand-in keeps its leases itself: revoke them through it, as root.
         for (const id of engine.liveLeases()) {
@@ -185,9 +198,12 @@ export async function startHaEnv(): Promise<HaEnv> {
           });
           await r.body?.cancel();
         }
+        // A token revoked meanwhile (its parent's revocation, its TTL) answers "token not found".
         await Promise.all(
           (await tokensAlive()).map((accessor) =>
-            cluster.api('POST', 'auth/token/revoke-accessor', { accessor }),
+            cluster.api('POST', 'auth/token/revoke-accessor', { accessor }).catch((err: Error) => {
+              if (!err.message.includes('token not found')) throw err;
+            }),
           ),
         );
       },
