@@ -125,7 +125,11 @@ export function judgeHttp(err: unknown): Verdict {
   if (err instanceof VdlError && err.kind === 'network') return { retry: true };
   const e = err as { status?: number; retryAfter?: string };
   if (typeof e?.status === 'number' && retryableStatus(e.status)) {
-    return { retry: true, retryAfterMs: parseRetryAfter(e.retryAfter, Date.now()) };
+    const asked = parseRetryAfter(e.retryAfter, Date.now());
+    // A rate-limit quota counts per interval, 1 s at the least; OpenBao sends no Retry-After (or
+    // "Retry-After: 0" with its rate-limit headers on): a sooner retry is refused again.
+    if (e.status === 429) return { retry: true, retryAfterMs: Math.max(asked ?? 0, 1000) };
+    return { retry: true, retryAfterMs: asked };
   }
   return { retry: false };
 }

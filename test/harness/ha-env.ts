@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callerFile, recordAliveAtStop } from './alive-tally.js';
@@ -19,8 +20,10 @@ import type { TestEnv } from './types.js';
 
 export interface HaEnv extends TestEnv {
   cluster: BaoCluster;
-  /** The node behind the engine stand-in (env.vaultAddr) and env.baoAddr. */
-  front: BaoNode;
+  /** The node behind the engine stand-in (env.vaultAddr) and env.baoAddr (a TCP relay to it). */
+  front(): BaoNode;
+  /** Points the relay at another node; open connections to the old one are cut. */
+  setFront(node: BaoNode): void;
   /** OpenBao's own leases alive (token leases of logins included), and the stand-in's. */
   leasesAlive(): Promise<string[]>;
   /** Accessors of the tokens alive other than the root token's. */
@@ -87,7 +90,8 @@ export async function startHaEnv(): Promise<HaEnv> {
       [fx.account, { password: secret(), scopes: ['read', 'write', 'admin', 'public_read'] }],
       [fx.accountNoAdmin, { password: secret(), scopes: ['read', 'write', 'public_read'] }],
     ]);
-    const [issuerPort, hubPort, enginePort] = await Promise.all([
+    const [issuerPort, hubPort, enginePort, relayPort] = await Promise.all([
+      freePort(),
       freePort(),
       freePort(),
       freePort(),
@@ -109,8 +113,12 @@ export async function startHaEnv(): Promise<HaEnv> {
       () => registry.issuedTokens(),
     );
     registry.addSecret(fx.kvUsername, kvPassword, ['pull', 'push']);
-    const [front] = await cluster.standbys();
-    if (!front) throw new Error('The cluster has no standby');
+    const [standby] = await cluster.standbys();
+    if (!standby) throw new Error('The cluster has no standby');
+    let front = standby;
+    const relay = await startRelay(relayPort, front.port);
+    closers.push(relay.close);
+    const relayAddr = `http://127.0.0.1:${relayPort}`;
 
     // The dev server mounts KV v2 at secret/; a server started from a config file mounts nothing.
     await cluster.api('POST', `sys/mounts/${fx.kvMount}`, {
@@ -118,8 +126,8 @@ export async function startHaEnv(): Promise<HaEnv> {
       options: { version: '2' },
     });
     const asBao: RunningBao = {
-      addr: front.addr,
-      port: front.port,
+      addr: relayAddr,
+      port: relayPort,
       rootToken: cluster.rootToken,
       api: (m, p, b) => kvUpgraded(() => cluster.api(m, p, b)),
       close: async () => undefined,
@@ -131,7 +139,7 @@ export async function startHaEnv(): Promise<HaEnv> {
     closers.push(hub.close);
     secretSources.push(() => hub.issued().flatMap((t) => [t.token, b64(t.username, t.token)]));
     const engine = await startEngine({
-      baoPort: front.port,
+      baoPort: relayPort,
       hubUrl: hub.url,
       mount: fx.engineMount,
       accounts,
@@ -156,7 +164,7 @@ export async function startHaEnv(): Promise<HaEnv> {
 
     return {
       vaultAddr: engine.url,
-      baoAddr: front.addr,
+      baoAddr: relayAddr,
       rootToken: cluster.rootToken,
       issuer,
       engine,
@@ -174,7 +182,11 @@ export async function startHaEnv(): Promise<HaEnv> {
       tmpDir,
       stop,
       cluster,
-      front,
+      front: () => front,
+      setFront(node) {
+        front = node;
+        relay.retarget(node.port);
+      },
       leasesAlive,
       tokensAlive,
       async describeTokens() {
@@ -216,6 +228,39 @@ export async function startHaEnv(): Promise<HaEnv> {
     await stop();
     throw err;
   }
+}
+
+/**
+ * A TCP relay to one node, switchable: what a client configured with one node's address (or a
+ * load balancer pinned to one node) reaches, as the engine stand-in's upstream.
+ */
+async function startRelay(port: number, target: number) {
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const up = connect(target, '127.0.0.1');
+    open.add(client).add(up);
+    const end = () => {
+      client.destroy();
+      up.destroy();
+      open.delete(client);
+      open.delete(up);
+    };
+    client.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+    client.pipe(up).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    retarget(to: number) {
+      target = to;
+      for (const s of open) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of open) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 /** A KV v2 mount upgrades itself for a moment after it is enabled: writes wait for that. */

@@ -248,7 +248,7 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         retries: 0,
         electionWaits: 0,
         // The helper answers on stdout, a failure included (the docker CLI shows that).
-        message: get.code === 0 ? '' : lastLine(get.stdout),
+        message: get.code === 0 ? '' : get.stdout.trim().replace(/\s*\n\s*/g, ' '),
         ...(erase && {
           cleanupOk: erase.code === 0,
           cleanupMs: erase.ms,

@@ -63,6 +63,13 @@ describe('retry', () => {
     expect((err as Error).message).toBe('HTTP 429');
   });
 
+  it('waits at least 1 s after a 429: a quota counts per interval, and OpenBao sends Retry-After 0 or none', () => {
+    expect(judgeHttp(fail(429)).retryAfterMs).toBe(1000);
+    expect(judgeHttp(fail(429, '0')).retryAfterMs).toBe(1000);
+    expect(judgeHttp(fail(429, '3')).retryAfterMs).toBe(3000);
+    expect(judgeHttp(fail(503)).retryAfterMs).toBeUndefined();
+  });
+
   it('does not retry a final 4xx', async () => {
     let calls = 0;
     await expect(
