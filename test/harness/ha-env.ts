@@ -36,6 +36,12 @@ export interface HaEnv extends TestEnv {
   auditedRequests(): Promise<number>;
 }
 
+interface TokenData {
+  path?: string;
+  meta?: Record<string, string> | null;
+  creation_time?: number;
+}
+
 const secret = () => randomBytes(24).toString('base64url');
 const b64 = (user: string, pass: string) => Buffer.from(`${user}:${pass}`).toString('base64');
 
@@ -155,8 +161,24 @@ export async function startHaEnv(): Promise<HaEnv> {
     const rootAccessor = (
       (await cluster.api('GET', 'auth/token/lookup-self')) as { data: { accessor: string } }
     ).data.accessor;
-    const tokensAlive = async () =>
-      (await list(cluster, 'auth/token/accessors')).filter((a) => a !== rootAccessor);
+    /** Each accessor but root's with its token's lookup; undefined when the lookup is refused. */
+    const lookups = async () =>
+      Promise.all(
+        (await list(cluster, 'auth/token/accessors'))
+          .filter((a) => a !== rootAccessor)
+          .map(async (accessor) => ({
+            accessor,
+            data: await cluster
+              .api('POST', 'auth/token/lookup-accessor', { accessor })
+              .then((r) => (r as { data: TokenData }).data)
+              .catch((err: Error) => {
+                // An accessor listed a moment before its token's revocation finished.
+                if (/: (400|403) /.test(err.message)) return undefined;
+                throw err;
+              }),
+          })),
+      );
+    const tokensAlive = async () => (await lookups()).filter((l) => l.data).map((l) => l.accessor);
     alive = async () => ({
       leases: await leasesAlive(),
       tokens: (await tokensAlive()).length + hub.liveTokens().length,
@@ -190,14 +212,12 @@ export async function startHaEnv(): Promise<HaEnv> {
       leasesAlive,
       tokensAlive,
       async describeTokens() {
-        return Promise.all(
-          (await tokensAlive()).map(async (accessor) => {
-            const r = (await cluster.api('POST', 'auth/token/lookup-accessor', { accessor })) as {
-              data: { path?: string; meta?: Record<string, string>; creation_time?: number };
-            };
-            const age = Math.round(Date.now() / 1000 - (r.data.creation_time ?? 0));
-            return `${r.data.path} (role ${r.data.meta?.role ?? '-'}, made ${age} s ago)`;
-          }),
+        return (await lookups()).flatMap(({ data }) =>
+          data
+            ? [
+                `${data.path} (role ${data.meta?.role ?? '-'}, made ${Math.round(Date.now() / 1000 - (data.creation_time ?? 0))} s ago)`,
+              ]
+            : [],
         );
       },
       async sweep() {

@@ -54,12 +54,14 @@ export interface JobOptions {
 /** Service accounts the provider jobs run as: `ha/sa-<i>`, role `ha-sa-<i>`. */
 export const SERVICE_ACCOUNTS = 20;
 
-const lastLine = (text: string) =>
+const lastLines = (text: string, n: number) =>
   text
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean)
-    .at(-1) ?? '';
+    .slice(-n)
+    .join(' ');
+const lastLine = (text: string) => lastLines(text, 1);
 const retriesIn = (text: string) => (text.match(/Retrying /g) ?? []).length;
 const electionWaitsIn = (text: string) =>
   (text.match(/no active node \(a leader election\)/g) ?? []).length;
@@ -98,6 +100,8 @@ export interface Jobs {
   helper(o?: JobOptions): Promise<JobResult>;
   /** A provider run for service account `i % SERVICE_ACCOUNTS`. */
   provider(i: number, o?: JobOptions): Promise<JobResult>;
+  /** Everything every job printed so far, for the leak scan. */
+  printed(): string;
 }
 
 /** Writes what the jobs need (JWT files, configs, the provider's roles) once. */
@@ -133,8 +137,15 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
       kubelet: { state_dir: join(dir, 'provider-state') },
     });
   const providerConfigs = new Map<string, string>();
+  // Read at scan time: an Action's post may run later (ActionRun.everything grows).
+  const printed: (() => string)[] = [];
+  const kept = <R extends JobResult>(r: R, live?: () => string) => {
+    printed.push(live ?? (() => r.printed));
+    return r;
+  };
 
   return {
+    printed: () => printed.map((p) => p()).join('\n'),
     async action(o = {}) {
       const run = await runAction({
         env,
@@ -150,21 +161,24 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         post: o.cleanup !== false,
       });
       const { main, post } = run;
-      return {
-        kind: 'action',
-        ok: main.exitCode === 0,
-        ms: main.ms,
-        retries: retriesIn(main.output) + retriesIn(post?.output ?? ''),
-        electionWaits: electionWaitsIn(main.output) + electionWaitsIn(post?.output ?? ''),
-        message: main.exitCode === 0 ? '' : lastLine(main.output),
-        ...(post && {
-          cleanupOk: post.exitCode === 0,
-          cleanupMs: post.ms,
-          cleanupMessage: post.exitCode === 0 ? '' : lastLine(post.output),
-        }),
-        printed: run.everything,
-        run,
-      };
+      return kept(
+        {
+          kind: 'action',
+          ok: main.exitCode === 0,
+          ms: main.ms,
+          retries: retriesIn(main.output) + retriesIn(post?.output ?? ''),
+          electionWaits: electionWaitsIn(main.output) + electionWaitsIn(post?.output ?? ''),
+          message: main.exitCode === 0 ? '' : lastLine(main.output),
+          ...(post && {
+            cleanupOk: post.exitCode === 0,
+            cleanupMs: post.ms,
+            cleanupMessage: post.exitCode === 0 ? '' : lastLine(post.output),
+          }),
+          printed: run.everything,
+          run,
+        },
+        () => run.everything,
+      );
     },
 
     async cli(o = {}) {
@@ -201,20 +215,21 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
       const out = `${login.stdout}\n${login.stderr}`;
       const logout = o.cleanup === false ? undefined : await node([CLI, 'logout'], env2);
       const outLogout = logout ? `${logout.stdout}\n${logout.stderr}` : '';
-      return {
+      return kept({
         kind: 'cli',
         ok: login.code === 0,
         ms: login.ms,
         retries: retriesIn(out) + retriesIn(outLogout),
         electionWaits: electionWaitsIn(out) + electionWaitsIn(outLogout),
-        message: login.code === 0 ? '' : lastLine(login.stderr),
+        // The CLI prints the error, then its hint.
+        message: login.code === 0 ? '' : lastLines(login.stderr, 2),
         ...(logout && {
           cleanupOk: logout.code === 0,
           cleanupMs: logout.ms,
           cleanupMessage: logout.code === 0 ? '' : lastLine(logout.stderr),
         }),
         printed: `${out}\n${outLogout}`,
-      };
+      });
     },
 
     async helper(o = {}) {
@@ -241,7 +256,7 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         o.cleanup === false
           ? undefined
           : await node([HELPER_BIN, 'erase'], hostEnv, env.registry.host);
-      return {
+      return kept({
         kind: 'helper',
         ok: get.code === 0,
         ms: get.ms,
@@ -255,7 +270,7 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
           cleanupMessage: erase.code === 0 ? '' : lastLine(`${erase.stdout}\n${erase.stderr}`),
         }),
         printed: `${get.stderr}\n${get.code === 0 ? '' : get.stdout}\n${erase?.stdout ?? ''}\n${erase?.stderr ?? ''}`,
-      };
+      });
     },
 
     async provider(i, o = {}) {
@@ -279,7 +294,7 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
           'vault-docker-login.io/role': `ha-sa-${i % SERVICE_ACCOUNTS}`,
         },
       });
-      return {
+      return kept({
         kind: 'provider',
         ok: r.code === 0,
         ms: performance.now() - t0,
@@ -287,7 +302,7 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         electionWaits: 0,
         message: r.code === 0 ? '' : lastLine(r.stderr),
         printed: r.stderr,
-      };
+      });
     },
   };
 }
