@@ -92,7 +92,7 @@ async function main() {
     const fo = await failover(
       env,
       jobs,
-      { action: 15, cli: 12, helper: 12, provider: 11, direct: 2 },
+      { action: 12, orb: 6, cli: 10, helper: 11, provider: 11, direct: 2 },
       1500,
     );
     log('sealed node');

@@ -52,7 +52,7 @@ describe('the active node SIGKILLed mid-job, then restarted', () => {
     const r = await failover(
       env,
       jobs,
-      { action: 3, cli: 2, helper: 2, provider: 2, direct: 1 },
+      { action: 3, orb: 2, cli: 2, helper: 2, provider: 2, direct: 1 },
       300,
     );
     console.log(JSON.stringify(r, null, 1));

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { runJob } from './circleci-runner.js';
 import { HELPER_BIN } from './credential-helper.js';
 import { type ActionRun, runAction } from './github-runner.js';
 import type { HaEnv } from './ha-env.js';
@@ -15,7 +16,7 @@ import { KUBE_MOUNT, kubernetesAuth } from './kubernetes-auth.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
 
-export type JobKind = 'action' | 'cli' | 'helper' | 'provider';
+export type JobKind = 'action' | 'orb' | 'cli' | 'helper' | 'provider';
 
 export interface JobResult {
   kind: JobKind;
@@ -63,6 +64,7 @@ const lastLines = (text: string, n: number) =>
     .join(' ');
 const lastLine = (text: string) => lastLines(text, 1);
 const retriesIn = (text: string) => (text.match(/Retrying /g) ?? []).length;
+const orbRetriesIn = (text: string) => (text.match(/; retrying/g) ?? []).length;
 const electionWaitsIn = (text: string) =>
   (text.match(/no active node \(a leader election\)/g) ?? []).length;
 
@@ -96,6 +98,8 @@ function node(
 
 export interface Jobs {
   action(o?: JobOptions): Promise<JobResult & { run: ActionRun }>;
+  /** The packed orb's login, then its logout, in one CircleCI job. */
+  orb(o?: JobOptions): Promise<JobResult>;
   cli(o?: JobOptions): Promise<JobResult>;
   helper(o?: JobOptions): Promise<JobResult>;
   /** A provider run for service account `i % SERVICE_ACCOUNTS`. */
@@ -179,6 +183,51 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         },
         () => run.everything,
       );
+    },
+
+    async orb(o = {}) {
+      const job = join(dir, `orb-${++n}`);
+      const jobEnv = {
+        CIRCLE_OIDC_TOKEN_V2: env.issuer.circleciToken({ v2: true }),
+        CIRCLE_WORKFLOW_JOB_ID: `job-${n}`,
+      };
+      const login = await runJob({
+        dir: job,
+        env: jobEnv,
+        steps: [
+          {
+            orb: 'login',
+            parameters: {
+              url: o.url ?? env.vaultAddr,
+              auth_mount: fx.circleciMount,
+              role: fx.circleci.role,
+              ...(o.source === 'kv' ? { secret_path: kvPath } : { account: fx.account }),
+              registry: env.registry.host,
+              ...(o.timeout && { timeout: o.timeout }),
+            },
+          },
+        ],
+      });
+      const logout =
+        o.cleanup === false
+          ? undefined
+          : await runJob({ dir: job, env: jobEnv, steps: [{ orb: 'logout' }] });
+      const ms = login.steps.reduce((a, st) => a + st.durationMs, 0);
+      const out = `${login.output}\n${logout?.output ?? ''}`;
+      return kept({
+        kind: 'orb',
+        ok: login.success,
+        ms,
+        retries: orbRetriesIn(out),
+        electionWaits: electionWaitsIn(out),
+        message: login.success ? '' : lastLines(login.output, 2),
+        ...(logout && {
+          cleanupOk: logout.success,
+          cleanupMs: logout.steps.reduce((a, st) => a + st.durationMs, 0),
+          cleanupMessage: logout.success ? '' : lastLines(logout.output, 2),
+        }),
+        printed: `${out}\n${login.bashEnv}\n${logout?.bashEnv ?? ''}`,
+      });
     },
 
     async cli(o = {}) {

@@ -27,7 +27,7 @@ export function quantile(xs: number[], q: number): number {
 
 export function tally(results: JobResult[]): Partial<Record<JobKind, Tally>> {
   const out: Partial<Record<JobKind, Tally>> = {};
-  for (const kind of ['action', 'cli', 'helper', 'provider'] as const) {
+  for (const kind of ['action', 'orb', 'cli', 'helper', 'provider'] as const) {
     const rs = results.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
     const ms = rs.map((r) => r.ms);
@@ -193,6 +193,7 @@ export interface FailoverResult {
 
 export interface FailoverMix {
   action: number;
+  orb: number;
   cli: number;
   helper: number;
   provider: number;
@@ -252,6 +253,7 @@ export async function failover(
   const timed = (p: Promise<JobResult>) => p.then((r) => ({ ...r, endedAt: Date.now() }));
   const running = [
     ...Array.from({ length: mix.action }, () => timed(jobs.action())),
+    ...Array.from({ length: mix.orb }, () => timed(jobs.orb())),
     ...Array.from({ length: mix.cli }, () => timed(jobs.cli())),
     ...Array.from({ length: mix.helper }, () => timed(jobs.helper())),
     ...Array.from({ length: mix.provider }, (_, i) => timed(jobs.provider(i))),
@@ -278,6 +280,7 @@ export async function failover(
   const rejoinMs = Date.now() - restartAt;
   const again = await Promise.all([
     jobs.action(),
+    jobs.orb(),
     jobs.cli(),
     jobs.helper(),
     jobs.provider(1),
