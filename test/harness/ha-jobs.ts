@@ -63,6 +63,21 @@ const lastLines = (text: string, n: number) =>
     .slice(-n)
     .join(' ');
 const lastLine = (text: string) => lastLines(text, 1);
+/** From the last line starting with `prefix` to the end, on one line. */
+const fromLast = (text: string, prefix: string) => {
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines
+    .slice(
+      Math.max(
+        0,
+        lines.findLastIndex((l) => l.startsWith(prefix)),
+      ),
+    )
+    .join(' ');
+};
 const retriesIn = (text: string) => (text.match(/Retrying /g) ?? []).length;
 const orbRetriesIn = (text: string) => (text.match(/; retrying/g) ?? []).length;
 const electionWaitsIn = (text: string) =>
@@ -270,8 +285,8 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
         ms: login.ms,
         retries: retriesIn(out) + retriesIn(outLogout),
         electionWaits: electionWaitsIn(out) + electionWaitsIn(outLogout),
-        // The CLI prints the error, then its hint.
-        message: login.code === 0 ? '' : lastLines(login.stderr, 2),
+        // The CLI prints the error (error: ...), then its hint.
+        message: login.code === 0 ? '' : fromLast(login.stderr, 'error: '),
         ...(logout && {
           cleanupOk: logout.code === 0,
           cleanupMs: logout.ms,

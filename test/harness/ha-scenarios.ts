@@ -219,7 +219,10 @@ function sampleFront(env: HaEnv, since: () => number) {
       );
       if (a.json.auth?.client_token) tokens.push(a.json.auth.client_token);
       const s = shown(a);
-      if (s !== last) seen.push(`${since()} ms: ${s}`);
+      if (s !== last) {
+        const t = since();
+        seen.push(`${t >= 0 ? `${t} ms` : 'before the kill'}: ${s}`);
+      }
       last = s;
       await sleep(50);
     }
@@ -247,9 +250,7 @@ export async function failover(
   const t0 = Date.now();
   let killedAt = Number.POSITIVE_INFINITY;
   const since = () => Date.now() - killedAt;
-  const sampler = sampleFront(env, () =>
-    Number.isFinite(killedAt) ? since() : -(t0 - Date.now()),
-  );
+  const sampler = sampleFront(env, since);
   const timed = (p: Promise<JobResult>) => p.then((r) => ({ ...r, endedAt: Date.now() }));
   const running = [
     ...Array.from({ length: mix.action }, () => timed(jobs.action())),
