@@ -174,7 +174,7 @@ function render(results: Results): string {
     '',
     `Left after the scenario and the sweep: ${aliveLine(sealed.afterSweep)}.`,
     '',
-    `### Rate-limit quota: ${quota.rate} logins per second on the JWT login path`,
+    `### Rate-limit quota: ${quota.rate} logins per ${quota.intervalS ?? 1} s on the JWT login path`,
     '',
     'What OpenBao answered over the quota, without and then with',
     '`sys/quotas/config enable_rate_limit_response_headers`:',

@@ -351,6 +351,7 @@ export async function sealedNode(env: HaEnv, jobs: Jobs): Promise<SealedResult> 
 
 export interface QuotaResult {
   rate: number;
+  intervalS: number;
   /** A 429's headers as OpenBao sent them, without and with enable_rate_limit_response_headers. */
   answers: string[];
   /** Concurrent jobs logging in under the quota, without and then with the headers. */
@@ -364,14 +365,17 @@ export async function rateLimit(
   jobs: Jobs,
   perKind: number,
   rate = 2,
+  intervalS = 1,
 ): Promise<QuotaResult> {
   const fx = env.fixtures;
   const quota = 'sys/quotas/rate-limit/ci-logins';
   await env.cluster.api('POST', quota, {
     path: `auth/${fx.githubMount}/login`,
     rate,
-    interval: '1s',
+    interval: `${intervalS}s`,
   });
+  // Each phase starts in a fresh interval.
+  const nextInterval = () => sleep(intervalS * 1000 + 100);
   const answers: string[] = [];
   const probe = async () => {
     for (let i = 0; i < rate + 2; i++) {
@@ -396,19 +400,20 @@ export async function rateLimit(
       ...Array.from({ length: perKind }, () => jobs.cli()),
     ]);
   try {
-    await sleep(1100);
+    await nextInterval();
     answers.push(await probe());
-    await sleep(1100);
+    await nextInterval();
     const plain = tally(await burst());
     await env.cluster.api('POST', 'sys/quotas/config', {
       enable_rate_limit_response_headers: true,
     });
-    await sleep(1100);
+    await nextInterval();
     answers.push(await probe());
-    await sleep(1100);
+    await nextInterval();
     const withHeaders = tally(await burst());
     return {
       rate,
+      intervalS,
       answers,
       plain,
       withHeaders,
