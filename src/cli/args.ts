@@ -82,7 +82,8 @@ VAULT_CLIENT_CERT, VAULT_CLIENT_KEY, VAULT_SKIP_VERIFY, VAULT_TOKEN; proxies via
   --client-key FILE         client key for mTLS (default $VAULT_CLIENT_KEY)
   --tls-skip-verify         do not verify Vault's certificate (insecure)
   --timeout SECONDS         for the whole exchange, retries included (default 60)
-  --retries N               retries of 412, 429, 5xx and connection errors (default 2)
+  --retries N               retries of 412, 429, 5xx and connection errors (default 2); a
+                            leader election (a standby's 307 or 500) waits up to --timeout
 
 Identity (auto-detected in this order unless --identity is given):
   --identity NAME           github | circleci | gitlab | buildkite | jwt-file | jwt-env | vault-token

@@ -2,6 +2,7 @@
 import type { Config, Source } from './config.js';
 import { VaultHttpError } from './errors.js';
 import { decodeClaims, shownClaims } from './hints.js';
+import { electing } from './http.js';
 
 /** The plugin answers 500 with go-multierror text: "1 error occurred:\n\t* <reason>\n\n". */
 export function unwrapMultierror(text: string): string {
@@ -24,6 +25,16 @@ export function unavailable(
   err: VaultHttpError,
   cfg: Pick<Config, 'retries' | 'timeoutMs'>,
 ): VaultHttpError | undefined {
+  if (electing(err.status, err.errors))
+    return new VaultHttpError(
+      err.status,
+      err.path,
+      err.errors,
+      'vault',
+      `The Vault node at the configured address is a standby that found no active node for the whole ${cfg.timeoutMs / 1000} s of the timeout input (a leader election that did not end, or a standby cut off from the others). ` +
+        'Check the cluster (bao operator raft list-peers; a quorum of nodes must be up), or point the url input at a load balancer over every node.',
+      `Vault had no active node: ${err.path} kept answering ${err.status}: ${err.errors.join('; ') || '(no details)'}`,
+    );
   if (!UNAVAILABLE.has(err.status)) return undefined;
   return new VaultHttpError(
     err.status,

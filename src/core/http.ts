@@ -102,13 +102,34 @@ export function retryableStatus(status: number): boolean {
   return status === 412 || status === 429 || (status >= 500 && status !== 501);
 }
 
+/**
+ * A Vault standby while the cluster has no active node: 307 with a Location naming the old active
+ * node (retry, never follow: it is usually the dead one), or 500 "local node not active but active
+ * cluster node not found". Waited out until the deadline (DESIGN.md "OpenBao in HA").
+ */
+export function electing(status: number, errors: string[]): boolean {
+  if (status === 307) return true;
+  return status === 500 && errors.some((e) => e.includes('active cluster node not found'));
+}
+
+/** A redirect's Location, as the error text of an answer that has no `errors` of its own. */
+export function redirectNote(answer: HttpAnswer): string[] {
+  const to = answer.headers.location;
+  if (answer.status < 300 || answer.status >= 400 || !to) return [];
+  return [`redirected to ${String(to)} (a standby naming the active node; not followed)`];
+}
+
 /** Retry verdict for errors thrown by httpJson or carrying a `status` and `retryAfter`. */
 export function judgeHttp(err: unknown): Verdict {
   if (err instanceof HttpTimeoutError) return { retry: false };
   if (err instanceof VdlError && err.kind === 'network') return { retry: true };
   const e = err as { status?: number; retryAfter?: string };
   if (typeof e?.status === 'number' && retryableStatus(e.status)) {
-    return { retry: true, retryAfterMs: parseRetryAfter(e.retryAfter, Date.now()) };
+    const asked = parseRetryAfter(e.retryAfter, Date.now());
+    // A rate-limit quota counts per interval, 1 s at the least; OpenBao sends no Retry-After (or
+    // "Retry-After: 0" with its rate-limit headers on): a sooner retry is refused again.
+    if (e.status === 429) return { retry: true, retryAfterMs: Math.max(asked ?? 0, 1000) };
+    return { retry: true, retryAfterMs: asked };
   }
   return { retry: false };
 }

@@ -25,7 +25,15 @@ export interface RetryPolicy {
 export interface Verdict {
   retry: boolean;
   retryAfterMs?: number;
+  /**
+   * A wait for the server to recover by itself (a Vault cluster electing a leader): retried up to
+   * the deadline without using up the attempt count, waiting at most `ELECTION_WAIT_MS` each time.
+   */
+  untilDeadline?: boolean;
 }
+
+/** An election takes 2-9 s (DESIGN.md "OpenBao in HA"): poll it often enough not to overshoot. */
+export const ELECTION_WAIT_MS = 1000;
 
 /** Delay before retry number `n` (0-based): base*2^n, jittered to 50-100 %, at most `maxMs`. */
 export function backoff(n: number, baseMs: number, maxMs: number, random: () => number): number {
@@ -45,22 +53,27 @@ export async function withRetry<T>(
   attempt: (remainingMs: number) => Promise<T>,
   judge: (err: unknown) => Verdict,
   policy: RetryPolicy,
-  onRetry?: (err: unknown, waitMs: number, n: number) => void,
+  /** `n` counts the retries that use up `retries`; `counted` is false for an untilDeadline one. */
+  onRetry?: (err: unknown, waitMs: number, n: number, counted: boolean) => void,
 ): Promise<T> {
   const clock = policy.clock ?? systemClock;
   const random = policy.random ?? Math.random;
   const baseMs = policy.baseMs ?? 500;
   const maxMs = policy.maxMs ?? 8000;
+  let counted = 0;
   for (let n = 0; ; n++) {
     try {
       return await attempt(Math.max(1, policy.deadline - clock.now()));
     } catch (err) {
       const verdict = judge(err);
-      if (!verdict.retry || n >= policy.retries) throw err;
-      const wait = Math.max(verdict.retryAfterMs ?? 0, backoff(n, baseMs, maxMs, random));
+      const free = verdict.untilDeadline === true;
+      if (!verdict.retry || (!free && counted >= policy.retries)) throw err;
+      const cap = free ? Math.min(maxMs, ELECTION_WAIT_MS) : maxMs;
+      const wait = Math.max(verdict.retryAfterMs ?? 0, backoff(n, baseMs, cap, random));
       // No point waiting past the deadline: the next attempt could not run.
       if (clock.now() + wait >= policy.deadline) throw err;
-      onRetry?.(err, wait, n + 1);
+      if (!free) counted++;
+      onRetry?.(err, wait, counted, !free);
       await clock.sleep(wait);
     }
   }

@@ -28,6 +28,8 @@ export interface LoginRecord {
  */
 export interface SessionState extends LoginRecord {
   vaultToken?: string;
+  /** When the Vault token ends on its own (ISO time), for a cleanup that cannot reach Vault. */
+  vaultTokenExpiresAt?: string;
   /** The user brought the Vault token (VAULT_TOKEN): it is never saved and never revoked. */
   borrowed?: boolean;
   others?: LoginRecord[];
@@ -91,8 +93,12 @@ export function vaultClient(
     retries: cfg.retries,
     deadline: deps.clock.now() + cfg.timeoutMs,
     clock: deps.clock,
-    onRetry: (what, wait, n) =>
-      deps.logger.info(`Retrying ${what} in ${wait} ms (retry ${n} of ${cfg.retries}).`),
+    onRetry: (what, wait, n, counted) =>
+      deps.logger.info(
+        counted
+          ? `Retrying ${what} in ${wait} ms (retry ${n} of ${cfg.retries}).`
+          : `Retrying ${what} in ${wait} ms: Vault has no active node (a leader election); waited out for up to ${cfg.timeoutMs / 1000} s (the timeout input).`,
+      ),
   });
 }
 
@@ -146,7 +152,13 @@ export async function vaultToken(
     }
   });
   masker.mask(auth.value.token);
-  state.save({ vaultToken: auth.value.token });
+  const ttl = auth.value.leaseDuration;
+  state.save({
+    vaultToken: auth.value.token,
+    ...(ttl > 0 && {
+      vaultTokenExpiresAt: new Date(deps.clock.now() + ttl * 1000).toISOString(),
+    }),
+  });
   logger.info(
     `Vault login as role "${cfg.role}" on auth/${cfg.authMount}: policies ${auth.value.policies.join(', ') || '(none)'} (${auth.ms} ms).`,
   );
@@ -307,7 +319,14 @@ export async function cleanup(
               : 'Vault token was already revoked or expired.',
           );
         } catch (err) {
-          logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}`);
+          // Every lease the token created ends with it, if not before.
+          const at = s.vaultTokenExpiresAt;
+          const tokenEnds = !at
+            ? ''
+            : ends
+              ? `; the token at ${at}, ending every lease it created`
+              : `; it expires on its own at ${at}, with every lease it created`;
+          logger.warn(`Could not revoke the Vault token: ${describe(err)}${ends}${tokenEnds}`);
           left = true;
         }
       }

@@ -1,7 +1,7 @@
 // The few Vault calls we make, each retried under one deadline; errors keep Vault's own texts.
 import { VaultHttpError } from './errors.js';
 import { DETERMINISTIC_ENGINE_ERROR } from './explain.js';
-import { httpJson, judgeHttp } from './http.js';
+import { electing, httpJson, judgeHttp, redirectNote } from './http.js';
 import { type Clock, systemClock, type Verdict, withRetry } from './retry.js';
 import type { Transport } from './transport.js';
 
@@ -19,7 +19,8 @@ export interface VaultOptions {
   /** Epoch ms by which every call must be done. */
   deadline: number;
   clock?: Clock;
-  onRetry?: (what: string, waitMs: number, attempt: number) => void;
+  /** `counted` is false for a retry that waits out a leader election (bounded by the deadline). */
+  onRetry?: (what: string, waitMs: number, attempt: number, counted: boolean) => void;
 }
 
 export interface Call {
@@ -45,6 +46,8 @@ export interface WrapInfo {
 function judge(err: unknown): Verdict {
   if (err instanceof VaultHttpError && DETERMINISTIC_ENGINE_ERROR.test(err.errors.join('; ')))
     return { retry: false };
+  if (err instanceof VaultHttpError && electing(err.status, err.errors))
+    return { retry: true, untilDeadline: true };
   return judgeHttp(err);
 }
 
@@ -93,14 +96,15 @@ export class VaultClient {
           timeoutMs: remainingMs,
         });
         if (res.status >= 200 && res.status < 300) return res.body;
-        const err = new VaultHttpError(res.status, c.path, errorsOf(res.body));
+        const errors = [...errorsOf(res.body), ...redirectNote(res)];
+        const err = new VaultHttpError(res.status, c.path, errors);
         const ra = res.headers['retry-after'];
         err.retryAfter = Array.isArray(ra) ? ra[0] : ra;
         throw err;
       },
       judge,
       { retries: c.retries ?? this.opts.retries, deadline, clock },
-      (_err, wait, n) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n),
+      (_err, wait, n, counted) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n, counted),
     );
   }
 

@@ -230,7 +230,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   ): Promise<void> {
     const need = { GET: 'read', DELETE: 'delete', LIST: 'list' }[req.method ?? ''] ?? 'create';
     const caps = await capabilities(req, m.ns, m.path);
-    if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
+    if (!Array.isArray(caps)) return relay(res, caps);
     if (!allowed(caps, need)) return send(res, 403, DENIED);
     if (need !== 'create') return send(res, 405, { errors: [multi('unsupported operation')] });
 
@@ -372,7 +372,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
   ): Promise<void> {
     const need = { GET: 'read', DELETE: 'delete' }[req.method ?? ''] ?? 'create';
     const caps = await capabilities(req, m.ns, m.path);
-    if (!Array.isArray(caps)) return send(res, caps.status, JSON.parse(caps.body.toString()));
+    if (!Array.isArray(caps)) return relay(res, caps);
     if (!allowed(caps, need)) return send(res, 403, DENIED);
     if (need === 'delete') {
       o.accounts.delete(m.user);
@@ -462,7 +462,7 @@ export async function startEngine(o: EngineOptions): Promise<RunningEngine> {
     if (!lease || (!lease.namespace && ns)) return false;
     const caps = await capabilities(req, ns, `${op[2]}${op[4] ? `/${op[4]}` : ''}`);
     if (!Array.isArray(caps)) {
-      send(res, caps.status, JSON.parse(caps.body.toString()));
+      relay(res, caps);
       return true;
     }
     if (!allowed(caps, 'update')) {
@@ -602,6 +602,11 @@ function callerHeaders(req: IncomingMessage): IncomingHttpHeaders {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+}
+
+/** OpenBao's own answer as it came: a standby's 307 carries a Location and no body. */
+function relay(res: ServerResponse, up: Upstream): void {
+  res.writeHead(up.status, up.headers).end(up.body);
 }
 
 function fail(res: ServerResponse, msg: string): void {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import type { VaultHttpError } from '../../src/core/errors.js';
+import { unavailable } from '../../src/core/explain.js';
 import { judgeHttp, retryableStatus } from '../../src/core/http.js';
-import { backoff, type Clock, parseRetryAfter, withRetry } from '../../src/core/retry.js';
+import {
+  backoff,
+  type Clock,
+  ELECTION_WAIT_MS,
+  parseRetryAfter,
+  withRetry,
+} from '../../src/core/retry.js';
+import type { Transport } from '../../src/core/transport.js';
+import { VaultClient } from '../../src/core/vault.js';
 
 function fakeClock(): Clock & { slept: number[] } {
   let now = 0;
@@ -53,6 +63,13 @@ describe('retry', () => {
     expect((err as Error).message).toBe('HTTP 429');
   });
 
+  it('waits at least 1 s after a 429: a quota counts per interval, and OpenBao sends Retry-After 0 or none', () => {
+    expect(judgeHttp(fail(429)).retryAfterMs).toBe(1000);
+    expect(judgeHttp(fail(429, '0')).retryAfterMs).toBe(1000);
+    expect(judgeHttp(fail(429, '3')).retryAfterMs).toBe(3000);
+    expect(judgeHttp(fail(503)).retryAfterMs).toBeUndefined();
+  });
+
   it('does not retry a final 4xx', async () => {
     let calls = 0;
     await expect(
@@ -99,5 +116,88 @@ describe('retry', () => {
     );
     expect(out).toBe('ok');
     expect(budgets).toEqual([20_000, 19_000, 17_000]);
+  });
+});
+
+describe('a Vault cluster electing a leader', () => {
+  /** A transport answering from a script, one answer per request; records what was asked. */
+  function scripted(
+    answers: { status: number; headers?: Record<string, string>; text?: string }[],
+  ) {
+    const asked: string[] = [];
+    const transport: Transport = {
+      clientCert: false,
+      close: async () => undefined,
+      async request(r) {
+        asked.push(`${r.method} ${r.url.href}`);
+        const a = answers.shift() ?? { status: 200, text: '{}' };
+        return { status: a.status, headers: a.headers ?? {}, text: a.text ?? '' };
+      },
+    };
+    return { transport, asked };
+  }
+  const redirect = {
+    status: 307,
+    headers: { location: 'http://127.0.0.1:9/v1/auth/jwt/login' },
+  };
+  const noActive = {
+    status: 500,
+    text: '{"errors":["local node not active but active cluster node not found"]}',
+  };
+  const ok = { status: 200, text: '{"auth":{"client_token":"t","policies":[]}}' };
+
+  it('retries a standby\u2019s 307 and 500 without following the redirect or using up the retries', async () => {
+    const clock = fakeClock();
+    const { transport, asked } = scripted([redirect, redirect, noActive, redirect, noActive, ok]);
+    const retries: [number, boolean][] = [];
+    const vault = new VaultClient({
+      url: 'http://127.0.0.1:8200',
+      transport,
+      retries: 1,
+      deadline: 60_000,
+      clock,
+      onRetry: (_what, _wait, n, counted) => retries.push([n, counted]),
+    });
+    const auth = await vault.jwtLogin('jwt', 'r', 'x.y.z');
+    expect(auth.token).toBe('t');
+    expect(asked).toHaveLength(6);
+    expect(asked.every((a) => a === 'POST http://127.0.0.1:8200/v1/auth/jwt/login')).toBe(true);
+    expect(retries.every(([n, counted]) => n === 0 && !counted)).toBe(true);
+    expect(Math.max(...clock.slept)).toBeLessThanOrEqual(ELECTION_WAIT_MS);
+  });
+
+  it('gives up on an election at the deadline with a message naming the cluster', async () => {
+    const clock = fakeClock();
+    const { transport } = scripted(Array.from({ length: 100 }, () => redirect));
+    const vault = new VaultClient({
+      url: 'http://127.0.0.1:8200',
+      transport,
+      retries: 2,
+      deadline: 10_000,
+      clock,
+    });
+    const err = (await vault.jwtLogin('jwt', 'r', 'x.y.z').catch((e: unknown) => e)) as Error;
+    expect(clock.now()).toBeLessThanOrEqual(10_000);
+    expect(clock.slept.length).toBeGreaterThan(5);
+    expect(err.message).toContain('redirected to http://127.0.0.1:9/v1/auth/jwt/login');
+    const explained = unavailable(err as VaultHttpError, { retries: 2, timeoutMs: 10_000 });
+    expect(explained?.message).toContain('Vault had no active node');
+    expect(explained?.hint).toContain('raft list-peers');
+  });
+
+  it('counts other 500s against the retries as before', async () => {
+    const clock = fakeClock();
+    const { transport, asked } = scripted(
+      Array.from({ length: 10 }, () => ({ status: 500, text: '{"errors":["internal error"]}' })),
+    );
+    const vault = new VaultClient({
+      url: 'http://127.0.0.1:8200',
+      transport,
+      retries: 2,
+      deadline: 60_000,
+      clock,
+    });
+    await expect(vault.jwtLogin('jwt', 'r', 'x.y.z')).rejects.toThrow('internal error');
+    expect(asked).toHaveLength(3);
   });
 });

@@ -109,5 +109,7 @@ describe('session', () => {
     expect(f.log).toContain('docker logout r.test');
     const warn = f.log.find((l) => l.startsWith('warn Could not revoke the Vault token'));
     expect(warn).toContain(`expires on its own at ${new Date(300_000).toISOString()} (TTL 300 s)`);
+    // The token's own end (its 60 s TTL) ends the lease sooner.
+    expect(warn).toContain(`the token at ${new Date(60_000).toISOString()}, ending every lease`);
   });
 });

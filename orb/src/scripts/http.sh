@@ -17,6 +17,13 @@ vdl_retryable() {
   esac
 }
 
+# A standby while the cluster elects a leader: 307 with a Location naming the old (often dead)
+# active node, never followed, or 500 "active cluster node not found".
+vdl_electing() {
+  [ "$VDL_STATUS" = 307 ] && return 0
+  [ "$VDL_STATUS" = 500 ] && grep -q 'active cluster node not found' "$VDL_WORK/response"
+}
+
 # vdl_sleep_before_retry ATTEMPT: Retry-After when given, else 1s, 2s, 4s... plus up to 0.5s jitter.
 vdl_sleep_before_retry() {
   local ms after
@@ -70,6 +77,14 @@ vdl_vault() {
     if [ "$VDL_STATUS" = 500 ] && grep -qE "$VDL_ENGINE_FINAL" "$VDL_WORK/response"; then
       return 0
     fi
+    # An election is waited out until the deadline, 1 s at a time, without using up the retries.
+    if vdl_electing; then
+      [ $((VDL_DEADLINE - SECONDS)) -gt 1 ] || return 0
+      vdl_note "$method /v1/$path answered $VDL_STATUS: Vault has no active node (a leader election); retrying."
+      attempt=$((attempt - 1))
+      sleep 1
+      continue
+    fi
     vdl_retryable "$VDL_STATUS" || return 0
     [ "$attempt" -le "$VDL_RETRIES" ] || return 0
     vdl_note "$method /v1/$path answered ${VDL_STATUS/#000/no answer (${VDL_CURL_ERROR% })}; retrying ($attempt of $VDL_RETRIES)."
@@ -84,6 +99,8 @@ vdl_vault_problem() {
     printf '%s answers plain HTTP, not HTTPS' "$VDL_ADDR"
   elif [ "$VDL_STATUS" = 000 ]; then
     printf 'no answer from %s (%s)' "$VDL_ADDR" "${VDL_CURL_ERROR% }"
+  elif vdl_electing; then
+    printf 'HTTP %s: %s is a standby that found no active node until the timeout (check the cluster: a quorum of nodes must be up)' "$VDL_STATUS" "$VDL_ADDR"
   else
     vdl_json_errors errors "$VDL_RESPONSE"
     printf 'HTTP %s%s' "$VDL_STATUS" "${errors:+: ${errors% }}"
