@@ -50,7 +50,13 @@ export function doctorExit(findings: Finding[]): number {
  * A directory the entry point keeps state in: fine when missing (it is made 0700 on first use);
  * otherwise it must be a real directory of this user's, closed to others.
  */
-export function dirFinding(what: string, dir: string, fixSetting: string): Finding {
+export function dirFinding(
+  what: string,
+  dir: string,
+  fixSetting: string,
+  /** A place in a list of fallbacks: one not to be trusted is skipped, which is only a warning. */
+  skipped = false,
+): Finding {
   let st: ReturnType<typeof lstatSync>;
   try {
     st = lstatSync(dir);
@@ -69,9 +75,9 @@ export function dirFinding(what: string, dir: string, fixSetting: string): Findi
           : undefined;
   if (!wrong) return { verdict: 'ok', what, detail: `${dir} (private)` };
   return {
-    verdict: 'fail',
+    verdict: skipped ? 'warn' : 'fail',
     what,
-    detail: `${dir} ${wrong}: it is not trusted`,
+    detail: `${dir} ${wrong}: ${skipped ? 'it is skipped for the next place' : 'it is not trusted'}`,
     fix: `Remove it if someone else made it, or set ${fixSetting} to a directory of this user's.`,
   };
 }

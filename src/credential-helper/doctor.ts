@@ -16,6 +16,7 @@ import {
   vaultFindings,
 } from '../core/doctor.js';
 import { hostConfigPath } from '../core/host-config-path.js';
+import { privateDirCandidates } from '../core/private-dir.js';
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY, hostOf, registryKey } from '../core/registry-name.js';
 import { cacheFiles } from './cache.js';
 import { NAME, stdout } from './protocol.js';
@@ -109,6 +110,17 @@ export function credHelperFindings(keys: string[], dc: DockerConfig): Finding[] 
   return out;
 }
 
+/** The cache directory in use, after any better place someone else took first. */
+function cacheDirFindings(env: NodeJS.ProcessEnv, chosen: string): Finding[] {
+  const setting = 'XDG_RUNTIME_DIR (or TMPDIR)';
+  const before = privateDirCandidates(env);
+  const taken = before.slice(0, Math.max(0, before.indexOf(chosen)));
+  return [
+    ...taken.map((dir) => dirFinding('cache directory', dir, setting, true)),
+    dirFinding('cache directory', chosen, setting),
+  ];
+}
+
 function onPath(env: NodeJS.ProcessEnv): Finding {
   for (const dir of (env.PATH ?? '').split(delimiter).filter(Boolean)) {
     const file = join(dir, NAME);
@@ -142,7 +154,7 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<number> {
     findings.push(errorFinding('config file', err));
   }
   findings.push(
-    dirFinding('cache directory', cacheFiles(env, file).dir, 'XDG_RUNTIME_DIR (or TMPDIR)'),
+    ...cacheDirFindings(env, cacheFiles(env, file).dir),
   );
   findings.push(onPath(env));
   const dc = dockerConfig(env);
