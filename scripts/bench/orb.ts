@@ -61,6 +61,7 @@ export async function benchOrb(env: TestEnv, runs: number): Promise<OrbFigures> 
         {
           orb: 'login',
           parameters: {
+            credential_helper: false,
             url: env.vaultAddr,
             auth_mount: fx.circleciMount,
             role: fx.circleci.role,

@@ -14,7 +14,7 @@ import type { TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
 
 export interface OrbJobOptions {
-  /** Login parameters; `url` defaults to env.vaultAddr, nothing else is filled in. */
+  /** Login parameters; `url` defaults to env.vaultAddr, `credential_helper` to false (the classic login these tests check). */
   login: Record<string, ParamValue>;
   between?: JobStep[];
   logout?: Record<string, ParamValue> | false;
@@ -59,7 +59,7 @@ export async function orbJob(env: TestEnv, opts: OrbJobOptions): Promise<OrbJob>
     ...opts.env,
   };
   const steps: JobStep[] = [
-    { orb: 'login', parameters: { url: env.vaultAddr, ...opts.login } },
+    { orb: 'login', parameters: { url: env.vaultAddr, credential_helper: false, ...opts.login } },
     ...(opts.between ?? []),
     ...(opts.logout === false ? [] : [{ orb: 'logout', parameters: opts.logout ?? {} }]),
   ];

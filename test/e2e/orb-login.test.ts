@@ -55,6 +55,7 @@ async function job(opts: JobOptions = {}): Promise<JobResult & { dir: string; ar
     {
       orb: 'login',
       parameters: {
+        credential_helper: false,
         url: env.vaultAddr,
         auth_mount: fx.circleciMount,
         role: fx.circleci.role,
