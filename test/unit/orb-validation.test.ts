@@ -33,11 +33,14 @@ function run(parameters: Record<string, ParamValue>, hide?: string[]) {
 }
 
 describe('orb login input validation', () => {
-  // The JSON parameters, checked by the orb's own JSON parser (json.sh) when jq and python3 are
-  // absent: the same verdicts as in the shared table (test/tables/inputs.ts).
-  const JSON_CASES = INPUT_CASES.filter(
-    (c) => c.refused && /^(registries|secret-body)/.test(c.refused.setting),
-  ).map((c) => [JSON.stringify(c.inputs), c] as const);
+  // The JSON parameters are read by the orb's own parser (json.sh; orb-static checks no script
+  // calls jq or python): one case of each kind from the shared table (test/tables/inputs.ts),
+  // judged the same with neither on PATH.
+  const kinds = ['registriesShape', 'entryNotString', 'notJsonObject'];
+  const JSON_CASES = kinds
+    .map((why) => INPUT_CASES.find((c) => c.refused?.why === why))
+    .filter((c) => c !== undefined)
+    .map((c) => [JSON.stringify(c.inputs), c] as const);
   it.concurrent.each(JSON_CASES)(
     'refuses %s the same way with neither jq nor python3 on PATH',
     async (_, c) => {
