@@ -7,6 +7,7 @@ import { loadConfig } from '../core/load-config.js';
 import type { Logger } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
 import { type CleanupConfig, cleanup, loginAll, type SessionDeps } from '../core/session.js';
+import { packageVersion } from '../core/version.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
 import {
   detectIdentity,
@@ -16,7 +17,6 @@ import {
 } from './identity.js';
 import { fileStore, readState, removeState, stateLocation } from './state.js';
 import { UsageError } from './usage.js';
-import { packageVersion } from './version.js';
 import { inFlags } from './wording.js';
 
 export interface Io {
