@@ -1,14 +1,17 @@
-// The Swarm driver as a Docker managed plugin (npm run build:plugin) on the harness's real daemon:
-// `docker plugin create` + `set` + `enable`, a real swarm whose tasks get their values from it,
-// `disable` + `enable` again with new tasks still served, then `docker plugin push` to the real
-// registry and `docker plugin install` from it, as docs/swarm-driver.md shows.
+// The Swarm driver as a Docker managed plugin (npm run build:plugin) on the harness's real daemon,
+// installed as docs/swarm-driver.md says (its blocks run verbatim, example names swapped):
+// `docker plugin create` and `push` to the real registry, `docker plugin install` from it; a real
+// swarm whose tasks get their values; `disable` + `set` + `enable` again, and new tasks are still
+// served.
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDockerConfig } from '../harness/daemon.js';
+import { shellBlocks } from '../harness/doc-snippets.js';
 import { pluginDir } from '../harness/executable.js';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
+import { run } from '../harness/procs.js';
 import { VERSION } from './bin-info.js';
 import { expectNothingAlive } from './expect-clean.js';
 import { CREDENTIAL_REFUSED } from './expect-pull.js';
@@ -92,8 +95,30 @@ async function expectWorksThenRevoked(configJson: string): Promise<void> {
   expect(refused.stderr).toMatch(CREDENTIAL_REFUSED);
 }
 
+/** out/plugin: config.json and rootfs/. */
+let pluginPath: string;
+
+/** The docs' shell block holding `command`, run with the registry admin's docker config. */
+async function docsBlock(command: string): Promise<void> {
+  const block = shellBlocks('docs/swarm-driver.md').find((b) => b.code.includes(command));
+  if (!block) throw new Error(`docs/swarm-driver.md has no shell block with ${command}`);
+  let code = block.code;
+  const swap: [string, string][] = [
+    ['registry.example.com', env.registry.host],
+    [':0.1.0', `:${VERSION}`],
+    [' out/plugin', ` ${pluginPath}`],
+    ['/etc/vault-docker-login', etc],
+  ];
+  for (const [from, to] of swap) code = code.split(from).join(to);
+  const r = await run('sh', ['-ec', code], {
+    env: { PATH: process.env.PATH, HOME: env.tmpDir, ...env.daemon.env(admin) },
+  });
+  printed += `${r.stdout}\n${r.stderr}\n`;
+  expect(r.code, `docs/swarm-driver.md:${block.line}: ${r.stderr}`).toBe(0);
+}
+
 beforeAll(async () => {
-  const dir = pluginDir();
+  pluginPath = pluginDir();
   env = await startEnv({ daemon: true });
   v = await prepareDriverVault(env, 'plugin');
   extraSecrets.push(v.token, v.kv.password);
@@ -119,7 +144,6 @@ beforeAll(async () => {
   });
   plugin = `${env.registry.host}/vault-docker-login/vault-swarm-secrets:${VERSION}`;
   swarm = await startSwarm(env.daemon, env.tmpDir, env.registry, env.privateImage);
-  await must(['plugin', 'create', plugin, dir]);
 }, 300_000);
 
 afterAll(async () => {
@@ -137,9 +161,11 @@ afterAll(async () => {
 }, 120_000);
 
 describe('the Swarm driver as a managed plugin', () => {
-  it('create, set the config mount, enable: a task gets a leased credential that pulls', async () => {
-    await must(['plugin', 'set', plugin, `config.source=${etc}`]);
-    await must(['plugin', 'enable', plugin]);
+  it("the docs' create and push, then install on the manager: a task's credential pulls", async () => {
+    await docsBlock('docker plugin push');
+    // The manager pulls it from the registry, not from what create left here.
+    await must(['plugin', 'rm', plugin]);
+    await docsBlock('docker plugin install');
     const inspect = JSON.parse(await must(['plugin', 'inspect', plugin]))[0];
     expect(inspect).toMatchObject({
       Enabled: true,
@@ -151,23 +177,11 @@ describe('the Swarm driver as a managed plugin', () => {
     await expectWorksThenRevoked(await taskSecret());
   });
 
-  it('disable and enable again: new tasks still get their values', async () => {
+  it('disable, set the config mount, enable again: new tasks still get their values', async () => {
     await must(['plugin', 'disable', plugin]);
     expect(JSON.parse(await must(['plugin', 'inspect', plugin]))[0].Enabled).toBe(false);
+    await must(['plugin', 'set', plugin, `config.source=${etc}`]);
     await must(['plugin', 'enable', plugin]);
-    await expectWorksThenRevoked(await taskSecret());
-  });
-
-  it('docker plugin push to a registry, then docker plugin install from it', async () => {
-    await must(['plugin', 'push', plugin], admin);
-    await must(['plugin', 'disable', '--force', plugin]);
-    await must(['plugin', 'rm', plugin]);
-    // As docs/swarm-driver.md installs it: the permissions granted, the mount set at install.
-    await must(
-      ['plugin', 'install', '--grant-all-permissions', plugin, `config.source=${etc}`],
-      admin,
-    );
-    expect(JSON.parse(await must(['plugin', 'inspect', plugin]))[0].Enabled).toBe(true);
     await expectWorksThenRevoked(await taskSecret());
   });
 });
