@@ -119,6 +119,44 @@ describe('the Debian package', () => {
     });
 });
 
+describe('the one executable for every bin', () => {
+  /** A link to it under a name that is no bin's. */
+  const other = () => {
+    const link = join(v.dir, 'vdl-multi');
+    if (!existsSync(link)) symlinkSync(bin('vault-docker-login'), link);
+    return link;
+  };
+
+  it('under another name, its first argument names the bin', async () => {
+    const r = await runOpenStdin(other(), ['vault-swarm-secrets', '--version'], { PATH: path });
+    expect(r).toMatchObject({
+      code: 0,
+      stdout: `vault-swarm-secrets (vault-docker-login) ${VERSION}\n`,
+    });
+  });
+
+  it('under another name and no bin named: its usage, exit 2', async () => {
+    for (const args of [[], ['--version'], ['docker-credential']]) {
+      const r = await runOpenStdin(other(), args, { PATH: path });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain('One executable for the bins of vault-docker-login');
+    }
+  });
+
+  it('ignores NODE_OPTIONS: a --require from the environment does not run inside it', async () => {
+    const marker = join(v.dir, 'required-ran');
+    const script = join(v.dir, 'evil.cjs');
+    writeFileSync(script, `require('node:fs').writeFileSync(${JSON.stringify(marker)}, 'x');\n`);
+    const r = await runOpenStdin(bin('docker-credential-vault'), ['--version'], {
+      PATH: path,
+      NODE_OPTIONS: `--require ${script}`,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
 describe('one real flow per bin, no node on PATH', () => {
   it('docker-credential-vault: docker pulls with credHelpers only; docker logout revokes', async () => {
     const config = hostConfig('config.yml.example');
