@@ -2,8 +2,8 @@
 # The single executable against `node <bundle>`, per bin, in one run: size, and the time to
 # start and answer --version (which loads the bin's whole bundle). Three forms side by side: the
 # bundle on Node 24 (the Node the executable carries), the executable without V8's code cache,
-# and with it (what build:executables ships). Wall time and CPU time (user + system): on a busy
-# machine the CPU time is the steadier figure. `npm run bench:executables` (BENCH_RUNS sets the
+# and with it (what build:executables ships). Median and fastest wall time, and mean CPU time
+# (user + system): on a busy machine the CPU time and the fastest run are the steadier figures. `npm run bench:executables` (BENCH_RUNS sets the
 # run count); the table goes to bench-results/executables.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ declare -A BUNDLE=(
   [vault-credential-provider]=dist/kubelet-provider/index.js
   [vault-swarm-secrets]=dist/swarm-driver/index.js
 )
-ms() { jq -r ".results[$2] | \"\(.mean * 1000 | round) ± \(.stddev * 1000 | round) ms (CPU \((.user + .system) * 1000 | round) ms)\"" "$1"; }
+ms() { jq -r ".results[$2] | \"\(.median * 1000 | round) ms (min \(.min * 1000 | round), CPU \((.user + .system) * 1000 | round))\"" "$1"; }
 size() { du -b --dereference "$1" | awk '{ printf "%.1f MiB", $1 / 1048576 }'; }
 kib() { du -b "$1" | awk '{ printf "%.0f KB", $1 / 1024 }'; }
 
@@ -41,10 +41,13 @@ out=bench-results/executables.md
   echo "| bin --version | bundle on Node 24 | executable | executable + code cache |"
   echo "| --- | --- | --- | --- |"
 } > "$out"
+# The floor: Node 24 starting on an empty script.
+hyperfine -N --style none -w 3 -r "$RUNS" --export-json "$work/floor.json" "$NODE24 -e ''" >/dev/null 2>&1
 for bin in vault-docker-login docker-credential-vault vault-credential-provider vault-swarm-secrets; do
   bundle=${BUNDLE[$bin]}
   hyperfine -N --style none -w 3 -r "$RUNS" --export-json "$work/$bin.json" \
     "$NODE24 $bundle --version" "$work/plain/$bin --version" "out/executable/$bin --version" >/dev/null 2>&1
   echo "| $bin ($(kib "$bundle") bundle) | $(ms "$work/$bin.json" 0) | $(ms "$work/$bin.json" 1) | $(ms "$work/$bin.json" 2) |" >> "$out"
 done
+echo "| floor: \`node -e ''\` on Node 24 | $(ms "$work/floor.json" 0) | | |" >> "$out"
 cat "$out"
