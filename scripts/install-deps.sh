@@ -20,6 +20,9 @@ command -v dockerd >/dev/null || apt_pkgs+=(docker.io)
 command -v skopeo >/dev/null || apt_pkgs+=(skopeo)
 # containerd (and ctr) serve CRI to the real kubelet in the tests, on a socket of their own.
 command -v containerd >/dev/null || apt_pkgs+=(containerd)
+# The single executable strips Node before injecting (binutils); its benchmark uses hyperfine.
+command -v strip >/dev/null || apt_pkgs+=(binutils)
+command -v hyperfine >/dev/null || apt_pkgs+=(hyperfine)
 # The test image is a static busybox and its applets (no network needed to make it).
 b=$(command -v busybox || true)
 { [ -n "$b" ] && ! ldd "$b" >/dev/null 2>&1; } || apt_pkgs+=(busybox-static)

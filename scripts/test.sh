@@ -16,4 +16,10 @@ if [ -n "$(git status --porcelain -- dist orb/dist 2>/dev/null)" ]; then
   exit 1
 fi
 
+# The single executable, the Debian package and the managed Swarm plugin (git-ignored out/): the
+# suite installs and runs them.
+npm run -s build:executables
+npm run -s build:deb
+npm run -s build:plugin
+
 npx vitest run "$@"

@@ -15,6 +15,7 @@ import {
   loginAll,
   type SessionDeps,
 } from '../core/session.js';
+import { packageVersion } from '../core/version.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
 import { ciJob, cliJobOptions, exportLines, refuseOtherJob, sessionName } from './ci-job.js';
 import {
@@ -25,7 +26,6 @@ import {
 } from './identity.js';
 import { fileStore, readState, removeState, stateLocation } from './state.js';
 import { UsageError } from './usage.js';
-import { packageVersion } from './version.js';
 import { inFlags } from './wording.js';
 
 export interface Io {

@@ -153,9 +153,7 @@ export async function doctor(env: NodeJS.ProcessEnv): Promise<number> {
   } catch (err) {
     findings.push(errorFinding('config file', err));
   }
-  findings.push(
-    ...cacheDirFindings(env, cacheFiles(env, file).dir),
-  );
+  findings.push(...cacheDirFindings(env, cacheFiles(env, file).dir));
   findings.push(onPath(env));
   const dc = dockerConfig(env);
   if ('verdict' in dc) findings.push(dc);

@@ -3,6 +3,7 @@
 import { describe } from '../core/errors.js';
 import { privateDir } from '../core/private-dir.js';
 import { CACHE_DIR_HINT, held, lookup, readCache } from './cache.js';
+import { HELP } from './help.js';
 import { withLock } from './lock.js';
 import { fail, MISSING_SERVER_URL, NAME, readInput, stdout, USAGE, VERSION } from './protocol.js';
 import { type HelperRequest, helperRequest } from './request.js';
@@ -125,7 +126,12 @@ async function verb(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     case 'doctor':
       return (await import('./doctor.js')).doctor(env);
     case 'version':
+    case '--version':
       stdout(`${NAME} (vault-docker-login) ${VERSION}\n`);
+      return 0;
+    case '--help':
+    case '-h':
+      stdout(HELP);
       return 0;
     default:
       return fail(`Unknown credential action \`${argv[0]}\``);

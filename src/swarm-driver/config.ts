@@ -10,6 +10,12 @@ import { parseYaml } from '../core/yaml-text.js';
 export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/swarm-driver.yml';
 export const PLUGIN_DIR = '/run/docker/plugins';
 export const DEFAULT_NAME = 'vault-swarm-secrets';
+/**
+ * The socket when the file names none. Set by the managed plugin's config.json: the daemon's path
+ * to a plugin's socket (/run/docker/plugins/<64-hex id>/<name>) must fit a unix socket address,
+ * which the default name does not.
+ */
+export const SOCKET_ENV = 'VAULT_SWARM_SECRETS_SOCKET';
 
 export interface DriverConfig extends HostConfig {
   socket: string;
@@ -54,7 +60,7 @@ export async function loadDriverConfig(file: string, env: RawInputs): Promise<Dr
   for (const k of Object.keys(d))
     if (k !== 'socket')
       throw new ConfigError(`driver.${k}`, 'is not a known key; expected socket.', label);
-  const socket = d.socket ?? `${PLUGIN_DIR}/${DEFAULT_NAME}.sock`;
+  const socket = d.socket ?? env[SOCKET_ENV] ?? `${PLUGIN_DIR}/${DEFAULT_NAME}.sock`;
   if (typeof socket !== 'string' || !/^\/.+\.sock$/.test(socket))
     throw new ConfigError(
       'driver.socket',

@@ -8,6 +8,7 @@ import { ConfigError, describe, VdlError } from '../core/errors.js';
 import { CONFIG_ENV } from '../core/host-config.js';
 import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
+import { packageVersion } from '../core/version.js';
 import { DEFAULT_CONFIG_FILE, loadDriverConfig, pluginName } from './config.js';
 import { doctor } from './doctor.js';
 import { driverToken } from './driver-token.js';
@@ -25,6 +26,7 @@ A Docker Swarm secrets driver backed by Vault. Serves /Plugin.Activate and
   doctor           check the configuration, the socket and the Vault login, then exit
   --config <file>  the configuration file (default: $${CONFIG_ENV}, else ${DEFAULT_CONFIG_FILE})
   --help           this text
+  --version        the version
 
 See docs/swarm-driver.md for the configuration, the secret labels and a systemd unit.
 `;
@@ -43,12 +45,20 @@ export async function main(
   try {
     const { values } = parseArgs({
       args: checkOnly ? argv.slice(1) : argv,
-      options: { config: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
       strict: true,
       allowPositionals: false,
     });
     if (values.help) {
       io.out(USAGE);
+      return EXIT.ok;
+    }
+    if (values.version) {
+      io.out(`vault-swarm-secrets (vault-docker-login) ${packageVersion()}\n`);
       return EXIT.ok;
     }
     file = values.config ?? env[CONFIG_ENV] ?? DEFAULT_CONFIG_FILE;

@@ -203,7 +203,8 @@ describe('logins against what the snippets created', () => {
     expect(run.main.exitCode, run.main.output).toBe(0);
     expect(run.outputs.username).toBe(DOCS.kvUser);
     await expectOnly(DOCS.kvPath, 'read', ENGINE_PATHS);
-    expect((await run.runPost()).exitCode).toBe(0);
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
   });
 
   it('the orb (CircleCI role ci-images, audience minted with circleci run oidc get)', async () => {

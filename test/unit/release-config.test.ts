@@ -91,6 +91,7 @@ describe('GitHub workflows', () => {
       expect(release.permissions).toEqual({});
       expect(release.jobs.test?.permissions).toEqual({ contents: 'read' });
       expect(release.jobs.package?.permissions).toEqual({ contents: 'read' });
+      expect(release.jobs.executables?.permissions).toEqual({ contents: 'read' });
       expect(release.jobs['github-release']?.permissions).toEqual({ contents: 'write' });
       expect(release.jobs['npm-publish']?.permissions).toEqual({
         contents: 'read',
@@ -144,12 +145,30 @@ describe('GitHub workflows', () => {
       expect(noNotes.stdout).toContain("CHANGELOG.md has no '## [1.3.0]' section");
     });
 
-    it('releases only after the suite and the package checks, with both assets, and moves the major tag', () => {
-      expect(release.jobs['github-release']?.needs).toEqual(['test', 'package']);
+    it('builds the single executable on Node 24, the .deb and the plugin, packed for the release', () => {
+      const node = release.jobs.executables?.steps.find((s) =>
+        s.uses?.startsWith('actions/setup-node'),
+      );
+      expect(node?.with?.['node-version']).toBe(24);
+      const script = runs('executables');
+      for (const part of [
+        'npm run build:executables',
+        'npm run build:deb',
+        'npm run build:plugin',
+        'vault-docker-login-${version}-linux-x64.tar.gz',
+        'vault-swarm-secrets-plugin-${version}.tar.gz',
+        'cp out/deb/*.deb release-bin/',
+      ])
+        expect(script).toContain(part);
+    });
+
+    it('releases only after the suite and the package checks, with every asset, and moves the major tag', () => {
+      expect(release.jobs['github-release']?.needs).toEqual(['test', 'package', 'executables']);
       const script = runs('github-release');
       expect(script).toContain('gh release create "${GITHUB_REF_NAME}"');
       expect(script).toContain('release-files/${TARBALL}');
       expect(script).toContain('release-files/orb/dist/orb.yml');
+      expect(script).toContain('release-bin/*');
       expect(script).toContain('major="${GITHUB_REF_NAME%%.*}"');
       expect(script).toContain('git push --force origin "refs/tags/${major}"');
     });

@@ -1,5 +1,6 @@
-// The package's version, read at run time from the package.json two levels up (dist/cli/ and
-// src/cli/ alike), so a version bump never makes the bundle stale.
+// The package's version, read at run time from the package.json two levels up (dist/<bin>/ and
+// src/core/ alike), so a version bump never makes the bundles stale. The single executable has no
+// package.json: scripts/build-executables.mjs puts the version in at build time instead.
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
