@@ -1,7 +1,8 @@
 // The CLI's --credential-helper in a GitLab-like job with the real daemon: pulls at t0, after 1.5
 // and 3 lease TTLs; logout leaves no lease, credential, token or directory. Two jobs of one user
 // on one host: sessions named by CI_JOB_ID, another job's logout refused, one job's logout leaves
-// the other working. Classic login warns when the docker config is shared.
+// the other working. Classic login fails once its lease ends, and warns when the docker config
+// is shared.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { findLeaks } from '../harness/leak.js';
+import { run } from '../harness/procs.js';
 import { revokeAllLeases } from './credential-helper-host.js';
+import { CREDENTIAL_REFUSED } from './expect-pull.js';
 import { expectAllDead, JobWitness, leaseEnded, shortTokenRole, until } from './job-mode.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
@@ -207,6 +210,28 @@ describe('vault-docker-login login --credential-helper', () => {
     await expectAllDead(env, w);
     seen.push(...w.secrets());
     scan += w.printed + lines;
+  });
+
+  it('classic login: pulls at t0 and fails once its lease ends, having said when', async () => {
+    env.engine.setLeaseTtl(TTL);
+    const dockerConfig = join(env.tmpDir, 'classic-9001');
+    const job = { ...gitlabJob('9001'), DOCKER_CONFIG: dockerConfig };
+    const r = await cli(
+      loginArgs().filter((a) => a !== '--credential-helper'),
+      job,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`(lease TTL ${TTL} s); docker commands after that fail`);
+    const [lease = ''] = env.engine.liveLeases();
+    const stepEnv = { ...job, ...env.daemon.env(dockerConfig) };
+    const first = await run('docker', ['pull', env.privateImage], { env: stepEnv });
+    expect(first.code, first.stderr).toBe(0);
+    await leaseEnded(env, lease);
+    const late = await run('docker', ['pull', env.privateImage], { env: stepEnv });
+    expect(late.code).toBe(1);
+    expect(late.stderr).toMatch(CREDENTIAL_REFUSED);
+    expect((await cli(['logout'], job)).code).toBe(0);
+    scan += first.stdout + first.stderr + late.stdout + late.stderr;
   });
 
   it('classic login in a CI job warns that ~/.docker/config.json is shared', async () => {
