@@ -64,7 +64,6 @@ const hostConfig = (example: 'config.yml.example' | 'kubelet.yml.example') =>
     doc.vault = { ...doc.vault, url: env.vaultAddr };
     doc.auth = { ...doc.auth, token_file: v.tokenFile };
     doc.registries = [{ registry: env.registry.host, secret_path: enginePath(env) }];
-    if (doc.kubelet) doc.kubelet = { ...doc.kubelet, state_dir: join(v.dir, 'kubelet-state') };
   });
 
 beforeAll(async () => {

@@ -30,6 +30,7 @@ const PACKED_FILES = [
   'dist/cli/index.js',
   'dist/cli/package.json',
   'dist/credential-helper/index.cjs',
+  'dist/credential-helper/doctor.js',
   'dist/credential-helper/package.json',
   'dist/credential-helper/slow-path.js',
   'dist/kubelet-provider/index.js',
