@@ -66,7 +66,7 @@ export async function main(
       keeper: memoryKeeper(),
       namespace: cfg.connection.authNamespace,
     });
-    const transport = createTransport(cfg.connection.tls);
+    const transport = createTransport(cfg.connection.tls, cfg.connection.names);
     const token = driverToken(method);
     // Log in now: a bad configuration or a used wrapping token is found before serving.
     const started = Date.now();
