@@ -47,6 +47,14 @@ function expiredAt(jwt: string, now: number): Date | undefined {
   return typeof exp === 'number' && exp * 1000 < now ? new Date(exp * 1000) : undefined;
 }
 
+/** What explaining a refused JWT login needs; `jwtFrom` names where a host's JWT comes from. */
+export type LoginContext = Pick<
+  Config,
+  'url' | 'authNamespace' | 'authMount' | 'role' | 'names'
+> & {
+  jwtFrom?: string;
+};
+
 /**
  * `audienceHint` says where the identity's audience is set (a job setting, an input); it comes
  * from the identity provider.
@@ -58,8 +66,16 @@ export function explainLogin(
   audienceHint?: (name: Naming) => string,
 ): unknown {
   if (!(err instanceof VaultHttpError)) return err;
-  const down = unavailable(err, cfg);
-  if (down) return down;
+  return unavailable(err, cfg) ?? explainJwtRefusal(err, cfg, jwt, audienceHint);
+}
+
+/** A refused JWT login, for every entry point: which setting (or role, or token) to fix. */
+export function explainJwtRefusal(
+  err: VaultHttpError,
+  cfg: LoginContext,
+  jwt: string,
+  audienceHint?: (name: Naming) => string,
+): VaultHttpError {
   const text = err.errors.join('; ');
   const mount = cfg.authMount;
   const at = where(cfg, cfg.authNamespace);
@@ -77,7 +93,9 @@ export function explainLogin(
   if (expired || /expired/i.test(text)) {
     return fail(
       `Vault login failed: the identity token expired${expired ? ` at ${expired.toISOString()} (${Math.round((Date.now() - expired.getTime()) / 1000)} s ago)` : ''}: ${text}`,
-      'Identity tokens are short-lived: obtain a fresh one right before logging in.',
+      cfg.jwtFrom
+        ? `The JWT from ${cfg.jwtFrom} has expired: whatever writes it must refresh it.`
+        : 'Identity tokens are short-lived: obtain a fresh one right before logging in.',
     );
   }
   if (/audience|\baud\b/i.test(text)) {
