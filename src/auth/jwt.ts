@@ -1,7 +1,7 @@
 // Vault's JWT auth with a token from an identity (a JWT file: Nomad workload identity, a
 // Kubernetes service account token; or the token a kubelet hands over).
 import { VaultHttpError, VdlError } from '../core/errors.js';
-import { explainJwtRefusal } from '../core/explain.js';
+import { explainJwtRefusal, isUnavailable } from '../core/explain.js';
 import type { IdentityProvider } from '../core/ports.js';
 import type { SettingNames } from '../core/setting-names.js';
 import { type AuthMethod, expiry } from './method.js';
@@ -27,8 +27,8 @@ export function jwtAuth(s: JwtSettings): AuthMethod {
         const auth = await vault.jwtLogin(s.mount, s.role, jwt, s.namespace);
         return { token: auth.token, revocable: true, expiresAt: expiry(now, auth.leaseDuration) };
       } catch (err) {
-        // Vault's state (5xx, 429) is explained where the retries are known.
-        if (!(err instanceof VaultHttpError) || err.status >= 500 || err.status === 429) throw err;
+        // Vault's state (503, 429, 412...) is explained where the retries are known.
+        if (!(err instanceof VaultHttpError) || isUnavailable(err.status)) throw err;
         const { mount: authMount, role, namespace: authNamespace, names, source: jwtFrom } = s;
         const ctx = { url: vault.opts.url, authMount, role, authNamespace, names, jwtFrom };
         throw explainJwtRefusal(err, ctx, jwt, s.identity.audienceHint);
