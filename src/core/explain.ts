@@ -35,7 +35,7 @@ export function unavailable(
     err.path,
     err.errors,
     'vault',
-    `Vault is unavailable (sealed, rate-limited or a standby behind): the step gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
+    `Vault is unavailable (sealed, rate-limited or a standby behind): gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
       `Raise ${name('retries')} or ${name('timeout')} if this is passing, or check Vault's health.`,
     `Vault kept answering ${err.status} on ${err.path}: ${err.errors.join('; ') || '(no details)'}`,
   );
