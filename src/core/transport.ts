@@ -37,7 +37,7 @@ export interface Transport {
 type ProxyTransport = Pick<Transport, 'request' | 'close'>;
 
 export function createTransport(tls?: TlsConfig, names?: SettingNames): Transport {
-  const material = tlsMaterial(tls);
+  const material = tlsMaterial(tls, names);
   const plain = new http.Agent({ keepAlive: true });
   // node:https (and with it tls) loads only for an https:// Vault.
   let secure: Promise<{ mod: typeof Https; agent: Https.Agent }> | undefined;

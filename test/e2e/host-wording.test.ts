@@ -57,6 +57,17 @@ describe('credential helper', () => {
     expect(out).toMatch(/As the insecure last resort, set vault\.tls_skip_verify\./);
   });
 
+  it('an unreadable CA file names vault.ca_cert', async () => {
+    const out = await get({
+      vault: vault({ ca_cert: join(dir, 'no-ca.pem') }),
+      auth: jwtAuth(env, dir),
+      registries: entry(),
+    });
+    expect(out).toMatch(
+      /Cannot read VAULT_CACERT file .*no-ca\.pem \(vault\.ca_cert or VAULT_CACERT\)/,
+    );
+  });
+
   it('an unavailable Vault names vault.retries and vault.timeout', async () => {
     env.engine.faults.add({ path: /\/login$/, status: 503, times: 10 });
     const out = await get({
