@@ -3,7 +3,9 @@
 // No lock: processes that race to unwrap let Vault pick the one; the others read what it keeps.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { VdlError } from '../core/errors.js';
+import { VaultHttpError, VdlError } from '../core/errors.js';
+import { mountRefusal } from '../core/explain.js';
+import type { SettingNames } from '../core/setting-names.js';
 import { type AuthMethod, expiry, type Keeper } from './method.js';
 import { unwrapOnce, WrappingError } from './unwrap.js';
 
@@ -18,6 +20,8 @@ export interface AppRoleSettings {
   wrapped: boolean;
   /** The role's name, to check the wrapping token's creation path exactly; else any role's. */
   roleName?: string;
+  /** How the entry point names its settings in messages. */
+  names?: SettingNames;
 }
 
 /** A one-line value from a file; `key` names the setting, `hint` what belongs there. */
@@ -101,11 +105,14 @@ export function appRole(s: AppRoleSettings, keeper: Keeper): AuthMethod {
           keeper.set(key, secretId);
         }
       }
-      const auth = await vault.login(
-        s.mount,
-        { role_id: roleId, secret_id: secretId },
-        s.namespace,
-      );
+      const auth = await vault
+        .login(s.mount, { role_id: roleId, secret_id: secretId }, s.namespace)
+        .catch((err: unknown) => {
+          // A wrong role_id or secret_id is a 400; a bare 403 means no AppRole method answers there.
+          if (!(err instanceof VaultHttpError) || err.status !== 403) throw err;
+          const ctx = { url: vault.opts.url, authMount: s.mount, authNamespace: s.namespace };
+          throw mountRefusal(err, { ...ctx, names: s.names }, 'AppRole');
+        });
       return { token: auth.token, revocable: true, expiresAt: expiry(now, auth.leaseDuration) };
     },
   };

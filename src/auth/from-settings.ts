@@ -1,6 +1,7 @@
 // The AuthMethod a host configuration's `auth` section describes.
 import { VdlError } from '../core/errors.js';
 import type { AuthSettings } from '../core/host-config.js';
+import { HOST_FILE_NAMES } from '../core/host-config-names.js';
 import type { IdentityProvider } from '../core/ports.js';
 import { jwtFileIdentity } from '../identity/jwt-file.js';
 import { appRole } from './approle.js';
@@ -43,11 +44,12 @@ export function authMethod(s: AuthSettings, d: AuthDeps): AuthMethod {
         namespace: d.namespace,
         identity: id.provider,
         source: id.source,
+        names: HOST_FILE_NAMES,
       });
     }
     case 'approle':
       return appRole(
-        { ...s, namespace: d.namespace },
+        { ...s, namespace: d.namespace, names: HOST_FILE_NAMES },
         d.keeper ?? fileKeeper(s.stateDir ?? defaultStateDir(d.env)),
       );
   }

@@ -1,8 +1,9 @@
 // Vault's JWT auth with a token from an identity (a JWT file: Nomad workload identity, a
 // Kubernetes service account token; or the token a kubelet hands over).
 import { VaultHttpError, VdlError } from '../core/errors.js';
-import { decodeClaims } from '../core/hints.js';
+import { explainJwtRefusal, isUnavailable } from '../core/explain.js';
 import type { IdentityProvider } from '../core/ports.js';
+import type { SettingNames } from '../core/setting-names.js';
 import { type AuthMethod, expiry } from './method.js';
 
 export interface JwtSettings {
@@ -12,32 +13,8 @@ export interface JwtSettings {
   /** Where the JWT comes from; `describe` names it in messages. */
   identity: IdentityProvider;
   source: string;
-}
-
-/** A refusal that says which setting to change; the JWT itself is never shown. */
-function explain(err: unknown, s: JwtSettings, jwt: string): unknown {
-  if (!(err instanceof VaultHttpError) || err.status >= 500 || err.status === 429) return err;
-  const text = err.errors.join('; ');
-  const claims = decodeClaims(jwt);
-  const shown = ['iss', 'sub', 'aud']
-    .filter((k) => claims[k] !== undefined)
-    .map((k) => `${k}=${JSON.stringify(claims[k])}`)
-    .join(', ');
-  const hint = /role .* could not be found/i.test(text)
-    ? `Create role "${s.role}" on auth/${s.mount}, or fix auth.role.`
-    : /expired/i.test(text)
-      ? `The JWT from ${s.source} has expired: whatever writes it must refresh it.`
-      : err.status === 404 || /no handler|unsupported path/i.test(text)
-        ? `No auth method is mounted at auth/${s.mount}: fix auth.mount (and vault.auth_namespace).`
-        : `Compare the token's claims (${shown}) with role "${s.role}" (vault read auth/${s.mount}/role/${s.role}): bound_audiences, bound_subject, bound_claims.`;
-  return new VaultHttpError(
-    err.status,
-    err.path,
-    err.errors,
-    'vault-login',
-    hint,
-    `Vault refused the JWT login as role "${s.role}" on auth/${s.mount}: ${text || `HTTP ${err.status}`}`,
-  );
+  /** How the entry point names its settings in messages. */
+  names?: SettingNames;
 }
 
 export function jwtAuth(s: JwtSettings): AuthMethod {
@@ -50,7 +27,11 @@ export function jwtAuth(s: JwtSettings): AuthMethod {
         const auth = await vault.jwtLogin(s.mount, s.role, jwt, s.namespace);
         return { token: auth.token, revocable: true, expiresAt: expiry(now, auth.leaseDuration) };
       } catch (err) {
-        throw explain(err, s, jwt);
+        // Vault's state (503, 429, 412...) is explained where the retries are known.
+        if (!(err instanceof VaultHttpError) || isUnavailable(err.status)) throw err;
+        const { mount: authMount, role, namespace: authNamespace, names, source: jwtFrom } = s;
+        const ctx = { url: vault.opts.url, authMount, role, authNamespace, names, jwtFrom };
+        throw explainJwtRefusal(err, ctx, jwt, s.identity.audienceHint);
       }
     },
   };

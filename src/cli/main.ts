@@ -2,7 +2,7 @@
 import { appendFileSync } from 'node:fs';
 import type { Config, RawInputs } from '../core/config.js';
 import { defaultLabel } from '../core/config.js';
-import { ConfigError, describe } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { type Exec, nodeExec } from '../core/exec.js';
 import { cleanupJob, JobModeUnavailable, loginJob } from '../core/job-session.js';
 import { loadConfig } from '../core/load-config.js';
@@ -26,7 +26,7 @@ import {
 } from './identity.js';
 import { fileStore, readState, removeState, stateLocation } from './state.js';
 import { UsageError } from './usage.js';
-import { inFlags } from './wording.js';
+import { CLI_NAMES, cliError } from './wording.js';
 
 export interface Io {
   out(text: string): void;
@@ -38,10 +38,10 @@ export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
 function stderrLogger(io: Io): Logger & { warnings: number } {
   const log = {
     warnings: 0,
-    info: (m: string) => io.err(`${inFlags(m)}\n`),
+    info: (m: string) => io.err(`${m}\n`),
     warn: (m: string) => {
       log.warnings++;
-      io.err(`warning: ${inFlags(m)}\n`);
+      io.err(`warning: ${m}\n`);
     },
     // Details only the Action's debug log shows; the CLI stays quiet about them.
     debug: () => {},
@@ -104,7 +104,7 @@ async function login(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<numb
       VAULT_CLIENT_CERT: str(flags['client-cert']) ?? env.VAULT_CLIENT_CERT,
       VAULT_CLIENT_KEY: str(flags['client-key']) ?? env.VAULT_CLIENT_KEY,
     },
-    { label: ciLabel(env) },
+    { label: ciLabel(env), names: CLI_NAMES },
   );
   const job = ciJob(env);
   const session = sessionName(str(flags.session), job);
@@ -254,7 +254,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io): Prom
       ? await login(cmd.flags, env, io)
       : await logout(cmd.flags, env, io);
   } catch (err) {
-    io.err(`error: ${inFlags(describe(err))}\n`);
+    io.err(`error: ${cliError(err)}\n`);
     if (err instanceof UsageError) io.err('Run "vault-docker-login --help" for usage.\n');
     return err instanceof UsageError || err instanceof ConfigError ? EXIT.usage : EXIT.failure;
   }

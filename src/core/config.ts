@@ -4,6 +4,7 @@ import * as z from 'zod/mini';
 import type { FieldMap } from './credential.js';
 import { ConfigError } from './errors.js';
 import { DOCKER_HUB, registryKey } from './registry-name.js';
+import { naming, type SettingNames } from './setting-names.js';
 
 export const SCOPES = ['read', 'write', 'admin', 'public_read'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -39,6 +40,8 @@ export interface Config {
   timeoutMs: number;
   retries: number;
   tls: TlsConfig;
+  /** How the entry point names settings in messages; the Action's inputs when not given. */
+  names?: SettingNames;
 }
 
 export type RawInputs = Record<string, string | undefined>;
@@ -88,6 +91,8 @@ export interface Entry {
   registry: string;
   source: Source;
   fields: FieldMap;
+  /** "registries[0]" for an entry of a `registries` list, whose keys messages then name. */
+  at?: string;
 }
 
 const SEGMENTS = 'letters, digits and . _ - @ : segments joined by single "/"';
@@ -251,7 +256,14 @@ export function source(
   return { path, method: m, body: obj ?? (engine ? { label: lbl } : {}) };
 }
 
-function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): Entry {
+function singleEntry(
+  get: Get,
+  engineMount: string,
+  scope: Scope,
+  lbl: string,
+  settings?: SettingNames,
+): Entry {
+  const name = naming(settings);
   const account = get('account');
   if (account) segment('account', account);
   const secretPath = get('secret-path');
@@ -259,7 +271,7 @@ function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): 
   if (account && secretPath)
     throw new ConfigError(
       'secret-path',
-      'replaces the account input, which is set too: give the account (the Docker Hub engine path) or the secret path, not both.',
+      `replaces ${name('account')}, which is set too: give the account (the Docker Hub engine path) or the secret path, not both.`,
     );
   let path: string;
   if (secretPath) path = secretPath;
@@ -267,7 +279,7 @@ function singleEntry(get: Get, engineMount: string, scope: Scope, lbl: string): 
   else
     throw new ConfigError(
       'account',
-      'is required (the Docker Hub user configured on the engine), or set the secret-path input or the registries input.',
+      `is required (the Docker Hub user configured on the engine), or set ${name('secret-path')} or ${name('registries')}.`,
     );
   const names = { path: 'secret-path', method: 'secret-method', body: 'secret-body' };
   return {
@@ -334,6 +346,7 @@ function registryEntries(doc: unknown, get: Get, engineMount: string, lbl: strin
     const names = { path: `${at}.secret_path`, method: `${at}.method`, body: `${at}.body` };
     const body = e.body as Record<string, unknown> | undefined;
     return {
+      at,
       registry: reg,
       source: source(names, path, str('method'), body, engineMount, lbl),
       fields: {
@@ -347,7 +360,7 @@ function registryEntries(doc: unknown, get: Get, engineMount: string, lbl: strin
 /** The Vault connection every entry point needs, host entry points included. */
 export type Connection = Pick<
   Config,
-  'url' | 'namespace' | 'authNamespace' | 'timeoutMs' | 'retries' | 'tls'
+  'url' | 'namespace' | 'authNamespace' | 'timeoutMs' | 'retries' | 'tls' | 'names'
 >;
 
 const getter = (raw: RawInputs) => (name: string) => {
@@ -356,7 +369,11 @@ const getter = (raw: RawInputs) => (name: string) => {
 };
 
 /** The connection inputs (url, namespaces, timeout, retries, TLS) with their VAULT_* fallbacks. */
-export function parseConnection(raw: RawInputs, env: RawInputs = {}): Connection {
+export function parseConnection(
+  raw: RawInputs,
+  env: RawInputs = {},
+  names?: SettingNames,
+): Connection {
   const get = getter(raw);
   const url = vaultUrl(get('url') ?? env.VAULT_ADDR);
   const namespace = get('namespace') ?? env.VAULT_NAMESPACE;
@@ -394,6 +411,7 @@ export function parseConnection(raw: RawInputs, env: RawInputs = {}): Connection
       keyFile,
       skipVerify,
     },
+    ...(names ? { names } : {}),
   };
 }
 
@@ -413,10 +431,10 @@ export function parseEntries(raw: RawInputs, registries: unknown, defaultLabel?:
 export function parseConfig(
   raw: RawInputs,
   env: RawInputs = {},
-  defaults: { label?: string; registries?: unknown } = {},
+  defaults: { label?: string; registries?: unknown; names?: SettingNames } = {},
 ): Config {
   const get = getter(raw);
-  const connection = parseConnection(raw, env);
+  const connection = parseConnection(raw, env, defaults.names);
   const authMount = pathLike('auth-mount', get('auth-mount') ?? 'jwt');
   const role = get('role');
   if (!role) throw new ConfigError('role', 'is required: the Vault JWT role to log in with.');
@@ -431,7 +449,7 @@ export function parseConfig(
   const lbl = label(get('label') ?? defaults.label ?? 'vault-docker-login');
   const entries =
     defaults.registries === undefined
-      ? [singleEntry(get, engineMount, scope, lbl)]
+      ? [singleEntry(get, engineMount, scope, lbl, defaults.names)]
       : registryEntries(defaults.registries, get, engineMount, lbl);
   const first = entries[0] as Entry;
   return {

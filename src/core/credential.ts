@@ -1,5 +1,6 @@
 // A Vault answer -> the registry credential. Docker Hub engine first; field detection for other sources.
 import { VdlError } from './errors.js';
+import { type Naming, naming } from './setting-names.js';
 
 export interface Credential {
   username: string;
@@ -50,6 +51,8 @@ export function toCredential(
   now: number,
   map: FieldMap = {},
   path = 'the Vault path',
+  /** Names the field settings in the entry point's words. */
+  name: Naming = naming(),
 ): Credential {
   const secret = (answer ?? {}) as VaultSecret;
   const { at, fields } = fieldsOf(secret);
@@ -65,12 +68,12 @@ export function toCredential(
   if (value === undefined) {
     throw map.password
       ? fail(
-          `no non-empty text field "${map.password}" (password-field)`,
-          'Set the password-field input to the field holding the secret.',
+          `no non-empty text field "${map.password}" (${name('password-field')})`,
+          `Set ${name('password-field')} to the field holding the secret.`,
         )
       : fail(
           `no ${SECRET_FIELDS.join(', ')} field`,
-          'Set the password-field input to the field holding the secret.',
+          `Set ${name('password-field')} to the field holding the secret.`,
         );
   }
   const usernameName = map.username ?? 'username';
@@ -78,7 +81,7 @@ export function toCredential(
   if (username === undefined) {
     throw fail(
       `no non-empty text field "${usernameName}" for the username`,
-      'Set the username-field input to the field holding the user name.',
+      `Set ${name('username-field')} to the field holding the user name.`,
     );
   }
   const leaseDuration = secret.lease_duration ?? 0;

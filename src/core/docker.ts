@@ -3,6 +3,7 @@
 import { VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 import { DOCKER_HUB } from './registry-name.js';
+import { type Naming, naming } from './setting-names.js';
 
 /** Docker Hub is the CLI's default server; naming it would key config.json differently. */
 function server(registry: string): string[] {
@@ -30,6 +31,8 @@ export async function dockerLogin(
   registry: string,
   username: string,
   secret: string,
+  /** Names the registry setting in the entry point's words. */
+  name: Naming = naming(),
 ): Promise<void> {
   let res: Awaited<ReturnType<Exec>>;
   try {
@@ -53,12 +56,12 @@ export async function dockerLogin(
       throw new VdlError(
         'docker',
         `Could not reach the registry ${registry} to log in as "${username}": ${said}`,
-        'Check the registry input (host[:port]) and that this machine reaches it: DNS, proxy, firewall, and http or https as the registry serves.',
+        `Check ${name('registry')} (host[:port]) and that this machine reaches it: DNS, proxy, firewall, and http or https as the registry serves.`,
       );
     throw new VdlError(
       'docker',
       `The registry ${registry} refused the login for "${username}": ${said}`,
-      'Check that the registry input names the registry this credential is for, and that the account may log in there.',
+      `Check that ${name('registry')} names the registry this credential is for, and that the account may log in there.`,
     );
   }
 }

@@ -189,7 +189,7 @@ export async function vaultFindings(check: VaultCheck): Promise<Finding[]> {
   const c = check.connection;
   const vault = new VaultClient({
     url: c.url,
-    transport: createTransport(c.tls),
+    transport: createTransport(c.tls, c.names),
     retries: 0,
     deadline: check.now + Math.min(c.timeoutMs, DOCTOR_LIMIT_MS),
   });

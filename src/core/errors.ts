@@ -28,8 +28,10 @@ export class VdlError extends Error {
 }
 
 /**
- * A bad input: names the input and the accepted form. Messages and hints name inputs as
- * `Input "x":` or "the x input"; an entry point with other names (the CLI's flags) rewrites them.
+ * A bad input: names the input and the accepted form. The message reads `Input "x": ...`; an
+ * entry point with other names gives its `label` (a config file's key) or prints `input` and
+ * `detail` its own way (the CLI: `--x ...`). Other settings inside `detail` are named through the
+ * entry point's table (setting-names.ts).
  */
 export class ConfigError extends VdlError {
   constructor(

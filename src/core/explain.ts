@@ -3,6 +3,7 @@ import type { Config, Source } from './config.js';
 import { VaultHttpError } from './errors.js';
 import { decodeClaims, shownClaims } from './hints.js';
 import { electing } from './http.js';
+import { type Naming, naming } from './setting-names.js';
 
 /** The plugin answers 500 with go-multierror text: "1 error occurred:\n\t* <reason>\n\n". */
 export function unwrapMultierror(text: string): string {
@@ -20,19 +21,23 @@ function where(
 /** Statuses that mean "Vault is unavailable now", never "your request is wrong". */
 const UNAVAILABLE = new Set([412, 429, 502, 503, 504]);
 
-/** After retries ran out: say it was Vault's state, and which inputs bound the retrying. */
+/** Whether a status means Vault's state (sealed, rate-limited, a standby behind), not the request. */
+export const isUnavailable = (status: number) => UNAVAILABLE.has(status);
+
+/** After retries ran out: say it was Vault's state, and which settings bound the retrying. */
 export function unavailable(
   err: VaultHttpError,
-  cfg: Pick<Config, 'retries' | 'timeoutMs'>,
+  cfg: Pick<Config, 'retries' | 'timeoutMs' | 'names'>,
 ): VaultHttpError | undefined {
+  const name = naming(cfg.names);
   if (electing(err.status, err.errors))
     return new VaultHttpError(
       err.status,
       err.path,
       err.errors,
       'vault',
-      `The Vault node at the configured address is a standby that found no active node for the whole ${cfg.timeoutMs / 1000} s of the timeout input (a leader election that did not end, or a standby cut off from the others). ` +
-        'Check the cluster (bao operator raft list-peers; a quorum of nodes must be up), or point the url input at a load balancer over every node.',
+      `The Vault node at the configured address is a standby that found no active node for the whole ${cfg.timeoutMs / 1000} s of ${name('timeout')} (a leader election that did not end, or a standby cut off from the others). ` +
+        `Check the cluster (bao operator raft list-peers; a quorum of nodes must be up), or point ${name('url')} at a load balancer over every node.`,
       `Vault had no active node: ${err.path} kept answering ${err.status}: ${err.errors.join('; ') || '(no details)'}`,
     );
   if (!UNAVAILABLE.has(err.status)) return undefined;
@@ -41,8 +46,8 @@ export function unavailable(
     err.path,
     err.errors,
     'vault',
-    `Vault is unavailable (sealed, rate-limited or a standby behind): the step gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
-      "Raise the retries input or the timeout input if this is passing, or check Vault's health.",
+    `Vault is unavailable (sealed, rate-limited or a standby behind): gave up after at most ${cfg.retries} retries within ${cfg.timeoutMs / 1000} s. ` +
+      `Raise ${name('retries')} or ${name('timeout')} if this is passing, or check Vault's health.`,
     `Vault kept answering ${err.status} on ${err.path}: ${err.errors.join('; ') || '(no details)'}`,
   );
 }
@@ -53,6 +58,14 @@ function expiredAt(jwt: string, now: number): Date | undefined {
   return typeof exp === 'number' && exp * 1000 < now ? new Date(exp * 1000) : undefined;
 }
 
+/** What explaining a refused JWT login needs; `jwtFrom` names where a host's JWT comes from. */
+export type LoginContext = Pick<
+  Config,
+  'url' | 'authNamespace' | 'authMount' | 'role' | 'names'
+> & {
+  jwtFrom?: string;
+};
+
 /**
  * `audienceHint` says where the identity's audience is set (a job setting, an input); it comes
  * from the identity provider.
@@ -61,45 +74,46 @@ export function explainLogin(
   err: unknown,
   cfg: Config,
   jwt: string,
-  audienceHint?: string,
+  audienceHint?: (name: Naming) => string,
 ): unknown {
   if (!(err instanceof VaultHttpError)) return err;
-  const down = unavailable(err, cfg);
-  if (down) return down;
+  return unavailable(err, cfg) ?? explainJwtRefusal(err, cfg, jwt, audienceHint);
+}
+
+/** A refused JWT login, for every entry point: which setting (or role, or token) to fix. */
+export function explainJwtRefusal(
+  err: VaultHttpError,
+  cfg: LoginContext,
+  jwt: string,
+  audienceHint?: (name: Naming) => string,
+): VaultHttpError {
   const text = err.errors.join('; ');
   const mount = cfg.authMount;
   const at = where(cfg, cfg.authNamespace);
+  const name = naming(cfg.names);
   const fail = (message: string, hint: string) =>
     new VaultHttpError(err.status, err.path, err.errors, 'vault-login', hint, message);
   if (/role .* could not be found/i.test(text)) {
     return fail(
       `Vault login failed: role "${cfg.role}" does not exist on auth mount "${mount}" at ${at}.`,
-      `Fix the role input, or create role "${cfg.role}" on auth/${mount}.`,
+      `Fix ${name('role')}, or create role "${cfg.role}" on auth/${mount}.`,
     );
   }
-  if (err.status === 403) {
-    // Vault answers a login at a path where no auth method is enabled with a bare 403.
-    const path = new URL(cfg.url).pathname.replace(/\/+$/, '');
-    return fail(
-      `Vault login failed: ${at} refused auth/${mount}/login (403 permission denied).`,
-      path.endsWith('/v1')
-        ? `The Vault address ends in /v1, so the login went to ${path}/v1/auth/${mount}/login: set the url input to the address without /v1.`
-        : `No JWT auth method answers at auth/${mount}: set the auth-mount input to the path where it is enabled (the default is jwt; "vault auth list" shows the paths)${cfg.authNamespace ? ' and the auth-namespace input to its namespace' : ''}. ` +
-            'An address ending in /v1 gives the same 403: the url input must not include /v1.',
-    );
-  }
+  if (err.status === 403) return mountRefusal(err, cfg, 'JWT');
   const expired = expiredAt(jwt, Date.now());
   if (expired || /expired/i.test(text)) {
     return fail(
       `Vault login failed: the identity token expired${expired ? ` at ${expired.toISOString()} (${Math.round((Date.now() - expired.getTime()) / 1000)} s ago)` : ''}: ${text}`,
-      'Identity tokens are short-lived: obtain a fresh one right before logging in.',
+      cfg.jwtFrom
+        ? `The JWT from ${cfg.jwtFrom} has expired: whatever writes it must refresh it.`
+        : 'Identity tokens are short-lived: obtain a fresh one right before logging in.',
     );
   }
   if (/audience|\baud\b/i.test(text)) {
     const aud = JSON.stringify(decodeClaims(jwt).aud);
     return fail(
       `Vault login failed: the identity token's audience does not match role "${cfg.role}": ${text}`,
-      `Token aud: ${aud}. ${audienceHint ?? 'The audience comes from the audience input.'}\n` +
+      `Token aud: ${aud}. ${audienceHint?.(name) ?? `The audience comes from ${name('audience')}.`}\n` +
         `Make it one of the role's bound_audiences, or add ${aud} to them (vault read auth/${mount}/role/${cfg.role}).`,
     );
   }
@@ -120,7 +134,7 @@ export function explainLogin(
   if (err.status === 404 || err.status === 405 || /no handler|unsupported path/i.test(text)) {
     return fail(
       `Vault login failed: no JWT auth method at auth/${mount} on ${at}.`,
-      'Set the auth-mount input to the path where the JWT auth method is enabled (and the auth-namespace input if it lives in another namespace).',
+      `Set ${name('auth-mount')} to the path where the JWT auth method is enabled (and ${name('auth-namespace')} if it lives in another namespace).`,
     );
   }
   return fail(
@@ -131,8 +145,34 @@ export function explainLogin(
 
 const ENGINE_PATH = /^(.+?)\/token\/([^/]+)\/([^/]+)$/;
 
+/**
+ * Vault answers a login at a path where no auth method is enabled with a bare 403, so a 403 at
+ * auth/<mount>/login names the mount (or a /v1 in the address) as the likely cause.
+ */
+export function mountRefusal(
+  err: VaultHttpError,
+  cfg: Pick<Config, 'url' | 'authNamespace' | 'authMount' | 'names'>,
+  method: 'JWT' | 'AppRole',
+): VaultHttpError {
+  const name = naming(cfg.names);
+  const mount = cfg.authMount;
+  const path = new URL(cfg.url).pathname.replace(/\/+$/, '');
+  const byDefault = method === 'JWT' ? 'jwt' : 'approle';
+  return new VaultHttpError(
+    err.status,
+    err.path,
+    err.errors,
+    'vault-login',
+    path.endsWith('/v1')
+      ? `The Vault address ends in /v1, so the login went to ${path}/v1/auth/${mount}/login: set ${name('url')} to the address without /v1.`
+      : `No ${method} auth method answers at auth/${mount}: set ${name('auth-mount')} to the path where it is enabled (the default is ${byDefault}; "vault auth list" shows the paths)${cfg.authNamespace ? ` and ${name('auth-namespace')} to its namespace` : ''}. ` +
+          `An address ending in /v1 gives the same 403: ${name('url')} must not include /v1.`,
+    `Vault login failed: ${where(cfg, cfg.authNamespace)} refused auth/${mount}/login (403 permission denied).`,
+  );
+}
+
 /** For a denied engine path: which part differs from what the policies grant. */
-function engineDenial(path: string, grants: string[]): string | undefined {
+function engineDenial(path: string, grants: string[], name: Naming): string | undefined {
   const m = ENGINE_PATH.exec(path);
   if (!m) return undefined;
   const [, mount, account] = m;
@@ -144,13 +184,13 @@ function engineDenial(path: string, grants: string[]): string | undefined {
   const mine = granted.filter((g) => g.mount === mount);
   if (mine.length === 0) {
     const mounts = [...new Set(granted.map((g) => `${g.mount}/`))].join(', ');
-    return `They grant nothing under ${mount}/ but do under ${mounts}: if the Docker Hub engine is mounted there, set the engine-mount input to it.`;
+    return `They grant nothing under ${mount}/ but do under ${mounts}: if the Docker Hub engine is mounted there, set ${name('engine-mount')} to it.`;
   }
   if (!mine.some((g) => g.account === account || g.account === '*')) {
     const accounts = [...new Set(mine.map((g) => `"${g.account}"`))].join(', ');
-    return `They grant account(s) ${accounts} on ${mount}/, not "${account}": check the account input.`;
+    return `They grant account(s) ${accounts} on ${mount}/, not "${account}": check ${name('account')}.`;
   }
-  return `They grant account "${account}" only for other scopes: use one of those (the scope input), or extend the policy.`;
+  return `They grant account "${account}" only for other scopes: use one of those (${name('scope')}), or extend the policy.`;
 }
 
 /** For a denied KV v2 style read: the /data/ segment policies and paths need. */
@@ -189,13 +229,18 @@ export const DETERMINISTIC_ENGINE_ERROR =
 
 export function explainIssue(
   err: unknown,
-  cfg: Pick<Config, 'namespace' | 'retries' | 'timeoutMs'> & { source: Source },
+  cfg: Pick<Config, 'namespace' | 'retries' | 'timeoutMs' | 'names'> & {
+    source: Source;
+    /** The entry's place in a `registries` list, whose keys messages then name. */
+    at?: string;
+  },
   grants?: string[],
 ): unknown {
   if (!(err instanceof VaultHttpError)) return err;
   const down = unavailable(err, cfg);
   if (down) return down;
   const path = cfg.source.path;
+  const name = naming(cfg.names, cfg.at);
   const read = cfg.source.method === 'read';
   const text = err.errors.join('; ');
   const engineError = (message: string, hint?: string) =>
@@ -205,7 +250,7 @@ export function explainIssue(
     const stanza = `  path "${path}" {\n    capabilities = ${read ? '["read"]' : '["create", "update"]'}\n  }`;
     const why = [
       grants?.length ? `The token's policies allow ${need} on: ${grants.join(', ')}.` : '',
-      (grants && engineDenial(path, grants)) ?? '',
+      (grants && engineDenial(path, grants, name)) ?? '',
       read ? (kvDenial(path, grants) ?? '') : '',
       `The role's policy must allow ${read ? 'reading it' : 'creating tokens there'}:\n${stanza}`,
     ];
@@ -222,11 +267,11 @@ export function explainIssue(
     if (read)
       return engineError(
         `Nothing to read at ${path} (HTTP ${err.status})${text ? `: ${text}` : ''}.`,
-        kvDenial(path, undefined) ?? 'Check the secret-path input and the namespace input.',
+        kvDenial(path, undefined) ?? `Check ${name('secret-path')} and ${name('namespace')}.`,
       );
     return engineError(
       `Nothing at ${path} accepts a write (HTTP ${err.status}): ${text || '(no details)'}`,
-      `No secrets engine serves this path: check the engine-mount input (where the Docker Hub engine is mounted) and the account input. Older engine releases use token/<user>/<namespace>: set the secret-path input for them.`,
+      `No secrets engine serves this path: check ${name('engine-mount')} (where the Docker Hub engine is mounted) and ${name('account')}. Older engine releases use token/<user>/<namespace>: set ${name('secret-path')} for them.`,
     );
   }
   const reason = unwrapMultierror(text);
@@ -235,13 +280,13 @@ export function explainIssue(
   if (account !== undefined)
     return engineError(
       `The Docker Hub engine at ${mount}/ has no account "${account}" (nothing at ${mount}/config/${account}).`,
-      `Check the account input, or configure the account on the engine:\n  printf '%s' "$DOCKERHUB_PASSWORD" | vault write ${mount}/config/${account} password=- Scope=read`,
+      `Check ${name('account')}, or configure the account on the engine:\n  printf '%s' "$DOCKERHUB_PASSWORD" | vault write ${mount}/config/${account} password=- Scope=read`,
     );
   const scope = /requested scope "([^"]*)" is not permitted for user "([^"]*)"/.exec(reason);
   if (scope)
     return engineError(
       `The Docker Hub engine at ${mount}/ does not allow scope "${scope[1]}" for account "${scope[2]}".`,
-      `Use a scope the account's config allows (the scope input; "vault read ${mount}/config/${scope[2]}" lists them), or write its config again with the scope added (Scope=read,write,...; the password is needed again).`,
+      `Use a scope the account's config allows (${name('scope')}; "vault read ${mount}/config/${scope[2]}" lists them), or write its config again with the scope added (Scope=read,write,...; the password is needed again).`,
     );
   return engineError(`The secrets engine refused ${path}: ${reason}`);
 }

@@ -11,6 +11,7 @@ import {
   segment,
 } from './config.js';
 import { ConfigError } from './errors.js';
+import { HOST_FILE_NAMES } from './host-config-names.js';
 import { parseRegistries } from './load-config.js';
 
 export { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './host-config-path.js';
@@ -244,12 +245,16 @@ export async function parseHostConfig(
     );
   try {
     const auth = authSettings(mapping(top.auth, 'auth', file), file);
-    const connection = parseConnection(raw, {
-      ...env,
-      VAULT_CACERT: v('ca_cert') ?? env.VAULT_CACERT,
-      VAULT_CLIENT_CERT: v('client_cert') ?? env.VAULT_CLIENT_CERT,
-      VAULT_CLIENT_KEY: v('client_key') ?? env.VAULT_CLIENT_KEY,
-    });
+    const connection = parseConnection(
+      raw,
+      {
+        ...env,
+        VAULT_CACERT: v('ca_cert') ?? env.VAULT_CACERT,
+        VAULT_CLIENT_CERT: v('client_cert') ?? env.VAULT_CLIENT_CERT,
+        VAULT_CLIENT_KEY: v('client_key') ?? env.VAULT_CLIENT_KEY,
+      },
+      HOST_FILE_NAMES,
+    );
     const doc = typeof registries === 'string' ? await parseRegistries(registries) : registries;
     const entries = doc === undefined ? [] : parseEntries(raw, doc, opts.label);
     const extra = Object.fromEntries(

@@ -2,6 +2,7 @@
 import { VdlError } from './errors.js';
 import { proxyFor } from './proxy-env.js';
 import { parseRetryAfter, type Verdict } from './retry.js';
+import { naming } from './setting-names.js';
 import type { Transport } from './transport.js';
 
 export interface HttpAnswer {
@@ -17,16 +18,17 @@ const UNTRUSTED =
 /** What to set when an HTTPS handshake fails; undefined when it is not a TLS matter. */
 function tlsHint(u: URL, code: string, transport: Transport): string | undefined {
   if (u.protocol !== 'https:') return undefined;
+  const name = naming(transport.names);
   if (UNTRUSTED.test(code))
     return (
-      `The certificate of ${u.host} is not trusted: set the ca-certificate input (PEM or base64) ` +
-      'or VAULT_CACERT to the CA that signed it. The tls-skip-verify input is the insecure last resort.'
+      `The certificate of ${u.host} is not trusted: set ${name('ca-certificate')} ` +
+      `or VAULT_CACERT to the CA that signed it. As the insecure last resort, set ${name('tls-skip-verify')}.`
     );
   // A server that requires a client certificate closes the connection after the handshake.
   if (!transport.clientCert && /SOCKET|ECONNRESET|CERTIFICATE_REQUIRED/.test(code))
     return (
-      'If Vault requires a client certificate (mTLS), set the client-certificate input and the ' +
-      'client-key input (PEM or base64) or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY.'
+      `If Vault requires a client certificate (mTLS), set ${name('client-certificate')} and ` +
+      `${name('client-key')} or VAULT_CLIENT_CERT and VAULT_CLIENT_KEY.`
     );
   return undefined;
 }

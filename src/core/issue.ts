@@ -5,10 +5,14 @@ import { type Credential, dockerAuthString, secretCandidates, toCredential } fro
 import { VaultHttpError } from './errors.js';
 import { explainIssue, grantedPaths } from './explain.js';
 import type { Masker } from './ports.js';
+import { naming } from './setting-names.js';
 import type { Call, VaultClient } from './vault.js';
 
 /** What explaining a refusal needs of the configuration. */
-export type IssueContext = Pick<Config, 'namespace' | 'authNamespace' | 'retries' | 'timeoutMs'>;
+export type IssueContext = Pick<
+  Config,
+  'namespace' | 'authNamespace' | 'retries' | 'timeoutMs' | 'names'
+>;
 
 /**
  * After a 403: what the token's policies do grant, so the message can tell a misspelt account or
@@ -60,7 +64,8 @@ export async function issueCredential(
     const answer = await vault.call(sourceCall(source, token, ctx.namespace));
     // Mask whatever secret-looking values arrived before mapping can fail and print anything.
     for (const v of secretCandidates(answer, entry.fields)) masker.mask(v);
-    const cred = toCredential(answer, now(), entry.fields, source.path);
+    const name = naming(ctx.names, entry.at);
+    const cred = toCredential(answer, now(), entry.fields, source.path, name);
     masker.mask(cred.secret);
     masker.mask(dockerAuthString(cred));
     return cred;
@@ -68,6 +73,6 @@ export async function issueCredential(
     const denied = err instanceof VaultHttpError && err.status === 403;
     const need = source.method === 'read' ? 'read' : 'create';
     const granted = denied ? await grants(vault, token, ctx, need) : undefined;
-    throw explainIssue(err, { ...ctx, source }, granted);
+    throw explainIssue(err, { ...ctx, source, at: entry.at }, granted);
   }
 }

@@ -2,6 +2,7 @@
 // set, so it lands in a separate chunk and single-registry runs never load it.
 import { type Config, parseConfig, type RawInputs } from './config.js';
 import { ConfigError } from './errors.js';
+import type { SettingNames } from './setting-names.js';
 import { parseYaml } from './yaml-text.js';
 
 export function parseRegistries(text: string): Promise<unknown> {
@@ -19,7 +20,7 @@ export function parseRegistries(text: string): Promise<unknown> {
 export async function loadConfig(
   raw: RawInputs,
   env: RawInputs = {},
-  defaults: { label?: string } = {},
+  defaults: { label?: string; names?: SettingNames } = {},
 ): Promise<Config> {
   const text = raw.registries?.trim();
   const registries = text ? await parseRegistries(text) : undefined;

@@ -1,10 +1,12 @@
 // What every entry point supplies to the core: where a JWT comes from, how secrets are masked,
 // where messages go.
+import type { Naming } from './setting-names.js';
+
 export interface IdentityProvider {
   /** Fetches the CI's OIDC token; may retry until `deadline` (epoch ms). */
   getToken(audience: string | undefined, deadline: number): Promise<string>;
   /** Where this identity's audience is set, for a login the role refuses over its audience. */
-  audienceHint?: string;
+  audienceHint?: (name: Naming) => string;
 }
 
 export interface Masker {

@@ -7,6 +7,7 @@ import { explainLogin } from './explain.js';
 import { issueCredential } from './issue.js';
 import type { IdentityProvider, Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
+import { naming } from './setting-names.js';
 import { createTransport } from './transport.js';
 import { revokePolicyPath, VaultClient } from './vault.js';
 
@@ -83,13 +84,13 @@ export type CleanupConfig = Pick<
 >;
 
 export function vaultClient(
-  cfg: Pick<Config, 'url' | 'tls' | 'retries' | 'timeoutMs'>,
+  cfg: Pick<Config, 'url' | 'tls' | 'retries' | 'timeoutMs' | 'names'>,
   deps: Pick<SessionDeps, 'clock' | 'logger' | 'vault'>,
 ): VaultClient {
   if (deps.vault) return deps.vault;
   return new VaultClient({
     url: cfg.url,
-    transport: createTransport(cfg.tls),
+    transport: createTransport(cfg.tls, cfg.names),
     retries: cfg.retries,
     deadline: deps.clock.now() + cfg.timeoutMs,
     clock: deps.clock,
@@ -97,7 +98,7 @@ export function vaultClient(
       deps.logger.info(
         counted
           ? `Retrying ${what} in ${wait} ms (retry ${n} of ${cfg.retries}).`
-          : `Retrying ${what} in ${wait} ms: Vault has no active node (a leader election); waited out for up to ${cfg.timeoutMs / 1000} s (the timeout input).`,
+          : `Retrying ${what} in ${wait} ms: Vault has no active node (a leader election); waited out for up to ${cfg.timeoutMs / 1000} s (${naming(cfg.names)('timeout')}).`,
       ),
   });
 }
@@ -190,7 +191,7 @@ async function loginEntry(
     `Credential for "${cred.username}" from ${source.path}${cred.leaseId ? `: lease ${cred.leaseId}, ${cred.leaseDuration} s` : ': a static secret, no lease to revoke'} (${source.method}, ${issued.ms} ms).`,
   );
   const dl = await timed(deps, 'docker', () =>
-    dockerLogin(deps.exec, entry.registry, cred.username, cred.secret),
+    dockerLogin(deps.exec, entry.registry, cred.username, cred.secret, naming(cfg.names, entry.at)),
   );
   saveRecord(state, i, { loggedIn: true });
   logger.info(`docker login to ${entry.registry} as "${cred.username}" succeeded (${dl.ms} ms).`);
@@ -208,7 +209,7 @@ export async function loginAll(cfg: Config, deps: SessionDeps): Promise<LoginRes
   const { logger } = deps;
   if (cfg.tls.skipVerify) {
     logger.warn(
-      'The tls-skip-verify input is on: the Vault server certificate is NOT verified. Anyone in the path can read the token. Use the ca-certificate input instead.',
+      `With ${naming(cfg.names)('tls-skip-verify')} on, the Vault server certificate is NOT verified. Anyone in the path can read the token. Use ${naming(cfg.names)('ca-certificate')} instead.`,
     );
   }
   const vault = vaultClient(cfg, deps);

@@ -6,6 +6,7 @@ import * as http from 'node:http';
 import type * as Https from 'node:https';
 import type { TlsConfig } from './config.js';
 import { proxyFor } from './proxy-env.js';
+import type { SettingNames } from './setting-names.js';
 import { tlsMaterial } from './tls-material.js';
 
 export interface TransportRequest {
@@ -26,6 +27,8 @@ export interface Transport {
   request(r: TransportRequest): Promise<TransportAnswer>;
   /** Whether a client certificate is presented, to explain a refused handshake. */
   readonly clientCert: boolean;
+  /** How the entry point names the TLS settings, to explain a failed handshake. */
+  readonly names?: SettingNames;
   /** Closes idle connections (a long-running process that stops). */
   close(): Promise<void>;
 }
@@ -33,8 +36,8 @@ export interface Transport {
 /** A proxied transport: undici, in a file of its own loaded on first use. */
 type ProxyTransport = Pick<Transport, 'request' | 'close'>;
 
-export function createTransport(tls?: TlsConfig): Transport {
-  const material = tlsMaterial(tls);
+export function createTransport(tls?: TlsConfig, names?: SettingNames): Transport {
+  const material = tlsMaterial(tls, names);
   const plain = new http.Agent({ keepAlive: true });
   // node:https (and with it tls) loads only for an https:// Vault.
   let secure: Promise<{ mod: typeof Https; agent: Https.Agent }> | undefined;
@@ -75,6 +78,7 @@ export function createTransport(tls?: TlsConfig): Transport {
 
   return {
     clientCert: Boolean(material.cert),
+    names,
     request(r) {
       if (!proxyFor(r.url, process.env)) return direct(r);
       proxied ??= import('./transport-proxy.js').then((m) => m.proxyTransport(material));

@@ -35,7 +35,7 @@ export function vaultClient(cfg: HelperConfig, now: number): VaultClient {
   const c = cfg.host.connection;
   return new VaultClient({
     url: c.url,
-    transport: createTransport(c.tls),
+    transport: createTransport(c.tls, c.names),
     retries: c.retries,
     deadline: now + c.timeoutMs,
   });

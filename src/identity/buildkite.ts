@@ -5,8 +5,8 @@ import { FORKS, fromTool, type ToolDeps, ToolMissing } from './tool.js';
 
 export function buildkiteIdentity(d: ToolDeps): IdentityProvider {
   return {
-    audienceHint:
-      'The token is minted with `buildkite-agent oidc request-token --audience` for the audience input.',
+    audienceHint: (name) =>
+      `The token is minted with \`buildkite-agent oidc request-token --audience\` for ${name('audience')}.`,
     async getToken(audience, deadline) {
       const args = ['oidc', 'request-token', ...(audience ? ['--audience', audience] : [])];
       try {

@@ -6,8 +6,8 @@ import { FORKS, fromTool, type ToolDeps, ToolMissing } from './tool.js';
 
 export function circleciIdentity(env: NodeJS.ProcessEnv, d: ToolDeps): IdentityProvider {
   return {
-    audienceHint:
-      'A token for the audience input is minted with `circleci run oidc get`; without it the token is $CIRCLE_OIDC_TOKEN(_V2), whose audience is the organization id.',
+    audienceHint: (name) =>
+      `A token for ${name('audience')} is minted with \`circleci run oidc get\`; without it the token is $CIRCLE_OIDC_TOKEN(_V2), whose audience is the organization id.`,
     async getToken(audience, deadline) {
       if (audience) {
         try {

@@ -13,8 +13,8 @@ export function githubIdentity(
   onRetry: (waitMs: number, n: number) => void,
 ): IdentityProvider {
   return {
-    audienceHint:
-      'The runner mints the token for the audience input (without it, for https://github.com/<owner>).',
+    audienceHint: (name) =>
+      `The runner mints the token for ${name('audience')} (without it, for https://github.com/<owner>).`,
     async getToken(audience, deadline) {
       const requestUrl = env.ACTIONS_ID_TOKEN_REQUEST_URL;
       const requestToken = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;

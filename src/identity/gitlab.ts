@@ -4,7 +4,7 @@ import { jwtFrom } from './jwt-shape.js';
 
 export function gitlabIdentity(env: NodeJS.ProcessEnv, variable: string): IdentityProvider {
   return {
-    audienceHint: `GitLab sets it in the job: id_tokens.${variable}.aud.`,
+    audienceHint: () => `GitLab sets it in the job: id_tokens.${variable}.aud.`,
     getToken: async () =>
       jwtFrom(
         env[variable],

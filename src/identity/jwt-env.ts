@@ -4,7 +4,7 @@ import { jwtFrom } from './jwt-shape.js';
 
 export function jwtEnvIdentity(env: NodeJS.ProcessEnv, name: string): IdentityProvider {
   return {
-    audienceHint: `The token in $${name} carries the audience it was minted for.`,
+    audienceHint: () => `The token in $${name} carries the audience it was minted for.`,
     getToken: async () =>
       jwtFrom(env[name], `$${name}`, 'Export the identity token (a JWT) in that variable.'),
   };

@@ -8,7 +8,7 @@ import { jwtFrom } from './jwt-shape.js';
 /** `what` names the setting in messages (a CLI flag, a config key). */
 export function jwtFileIdentity(file: string, what: string): IdentityProvider {
   return {
-    audienceHint: `The token in ${what} ${file} carries the audience it was minted for.`,
+    audienceHint: () => `The token in ${what} ${file} carries the audience it was minted for.`,
     async getToken() {
       let text: string;
       try {

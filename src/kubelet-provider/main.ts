@@ -91,7 +91,7 @@ export async function main(
     const deadline = start + Math.min(host.connection.timeoutMs, KUBELET_LIMIT_MS);
     const vault = new VaultClient({
       url: host.connection.url,
-      transport: createTransport(host.connection.tls),
+      transport: createTransport(host.connection.tls, host.connection.names),
       retries: host.connection.retries,
       deadline,
     });

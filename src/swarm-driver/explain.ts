@@ -2,9 +2,8 @@
 // in the driver's terms (labels, its configuration file). Never a value or a token.
 import type { Connection, Source } from '../core/config.js';
 import { describe, VaultHttpError, VdlError } from '../core/errors.js';
-import { unwrapMultierror } from '../core/explain.js';
-
-const UNAVAILABLE = new Set([412, 429, 502, 503, 504]);
+import { isUnavailable, unwrapMultierror } from '../core/explain.js';
+import { naming } from '../core/setting-names.js';
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
@@ -21,11 +20,13 @@ export function explainFailure(err: unknown, source: Source | undefined, conn: C
       return oneLine(
         `Nothing at ${path} answers a ${method} (HTTP ${err.status}: ${errors}). Check the labels vault.path and vault.method.`,
       );
-    if (UNAVAILABLE.has(err.status))
+    if (isUnavailable(err.status)) {
+      const name = naming(conn.names);
       return oneLine(
         `Vault at ${conn.url} is unavailable (HTTP ${err.status}: ${errors}) after ${conn.retries} retries within ${conn.timeoutMs / 1000} s. ` +
-          "Check Vault's health (sealed, rate-limited, a standby behind); Swarm retries the task.",
+          `Check Vault's health (sealed, rate-limited, a standby behind), or raise ${name('retries')} or ${name('timeout')} if this is passing; Swarm retries the task.`,
       );
+    }
     if (err.status >= 500)
       return oneLine(`The secrets engine at ${path} failed: ${unwrapMultierror(errors)}`);
     return oneLine(

@@ -72,7 +72,7 @@ export async function main(
   try {
     const cfg = await loadDriverConfig(file, env);
     const method = authMethod(cfg.auth, { env, namespace: cfg.connection.authNamespace });
-    const transport = createTransport(cfg.connection.tls);
+    const transport = createTransport(cfg.connection.tls, cfg.connection.names);
     const token = driverToken(method);
     // Log in now: a bad configuration or a used wrapping token is found before serving.
     const started = Date.now();

@@ -2,7 +2,9 @@
 // present, never a value.
 import { dockerAuthString, fieldsOf, toCredential, type VaultSecret } from '../core/credential.js';
 import { VdlError } from '../core/errors.js';
+import { HOST_FILE_NAMES } from '../core/host-config-names.js';
 import { DOCKER_HUB, DOCKER_HUB_AUTH_KEY } from '../core/registry-name.js';
+import { naming } from '../core/setting-names.js';
 import type { Delivery } from './labels.js';
 
 export interface Delivered {
@@ -21,12 +23,12 @@ interface WrapInfo {
   creation_path?: string;
 }
 
-/** The credential's errors name the Action's inputs; here they are labels. */
-const LABEL_NAMES: [RegExp, string][] = [
-  [/\b[Tt]he password-field input\b|password-field/g, 'vault.password_field'],
-  [/\b[Tt]he username-field input\b|username-field/g, 'vault.username_field'],
-];
-const relabel = (text: string) => LABEL_NAMES.reduce((t, [re, to]) => t.replace(re, to), text);
+/** The driver's file names the connection; each secret's labels name its fields. */
+const SECRET_NAMES = naming({
+  ...HOST_FILE_NAMES,
+  'username-field': 'vault.username_field',
+  'password-field': 'vault.password_field',
+});
 
 function fieldValue(answer: VaultSecret, field: string, path: string): Buffer {
   const { at, fields } = fieldsOf(answer);
@@ -42,14 +44,7 @@ function fieldValue(answer: VaultSecret, field: string, path: string): Buffer {
 }
 
 function dockerConfig(answer: VaultSecret, d: Delivery & { kind: 'docker-config' }, path: string) {
-  let auth: string;
-  try {
-    auth = dockerAuthString(toCredential(answer, Date.now(), d.fields, path));
-  } catch (err) {
-    if (err instanceof VdlError)
-      throw new VdlError(err.kind, relabel(err.message), err.hint && relabel(err.hint));
-    throw err;
-  }
+  const auth = dockerAuthString(toCredential(answer, Date.now(), d.fields, path, SECRET_NAMES));
   const key = d.registry === DOCKER_HUB ? DOCKER_HUB_AUTH_KEY : d.registry;
   return Buffer.from(`${JSON.stringify({ auths: { [key]: { auth } } })}\n`);
 }

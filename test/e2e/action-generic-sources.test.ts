@@ -87,7 +87,7 @@ describe('action: generic credential sources', () => {
     expect(bad.main.exitCode).toBe(1);
     const error = bad.main.commands.find((c) => c.command === 'error')?.message ?? '';
     expect(error).toContain(
-      `The answer at ${kvPath} (data.data) has no non-empty text field "pat" (password-field); fields present: password, username.`,
+      `The answer at ${kvPath} (data.data) has no non-empty text field "pat" (the password-field input); fields present: password, username.`,
     );
     // Main revoked its own token before failing.
     expect(await env.vaultTokenAlive(vaultTokenOf(bad))).toBe(false);

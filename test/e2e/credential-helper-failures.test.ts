@@ -119,7 +119,8 @@ describe('Vault refuses', () => {
     });
     const r = await h.get(env.registry.host);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/Vault refused the JWT login as role "gh-release" on auth\/github/);
+    expect(r.stdout).toMatch(/Vault login failed for role "gh-release"/);
+    expect(r.stdout).toMatch(/vault read auth\/github\/role\/gh-release/);
     expect(r.stdout).toMatch(/bound_claims/);
   });
 });

@@ -196,7 +196,7 @@ describe('workload identity, as documented', () => {
     const posing = { ...other, annotations: app.annotations };
     expect(await pull(k, privateImage(), podOf(posing, 'web-2'))).toBe(false);
     expect(k.execs[k.execs.length - 1]?.stderr).toMatch(
-      /Vault refused the JWT login as role "team-a-pull"/,
+      /Vault login failed for role "team-a-pull"/,
     );
   });
 

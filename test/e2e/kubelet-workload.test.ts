@@ -168,7 +168,7 @@ describe('service account tokens', () => {
     expect(result.stderr).toMatch(PULL_DENIED);
     expect(ran[0]?.code).toBe(1);
     expect(ran[0]?.stderr).toMatch(
-      /Vault refused the JWT login as role "pull-a" on auth\/kubernetes: .*sub.* sub="system:serviceaccount:team-b:builder".*annotation vault-docker-login\.io\/role/,
+      /Vault login failed for role "pull-a": .*sub.* sub: "system:serviceaccount:team-b:builder".*auth\/kubernetes\/role\/pull-a.*annotation vault-docker-login\.io\/role/,
     );
     expect(env.engine.liveLeases()).toEqual([]);
   });

@@ -306,7 +306,7 @@ describe('Vault denied or down: Err names the fix', () => {
       'vault.field': 'password',
     });
     expect(r.body.Err).toMatch(
-      /Vault at http:\/\/127\.0\.0\.1:\d+ is unavailable \(HTTP 503: Vault is sealed\) after 1 retries within 10 s\. Check Vault's health/,
+      /Vault at http:\/\/127\.0\.0\.1:\d+ is unavailable \(HTTP 503: Vault is sealed\) after 1 retries within 10 s\. Check Vault's health \(sealed, rate-limited, a standby behind\), or raise vault\.retries or vault\.timeout if this is passing; Swarm retries the task\./,
     );
   });
 

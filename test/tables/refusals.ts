@@ -3,13 +3,20 @@
 // Each refusal says whether it is retried and what it means; test/unit/orb-core-refusals.test.ts
 // serves each to both over HTTP. The texts are Vault's, OpenBao's and the Docker Hub engine's own.
 
-/** What a refusal means to the user; each side's explanation holds its own words for it. */
+/**
+ * What a refusal means to the user; each side's explanation holds its own words for it. `host`
+ * is what the host entry points' JWT login says where it differs from the CI entry points'.
+ */
 export const MEANINGS = {
   /** Sealed, rate-limited, a standby behind: Vault's state, not the request. */
   unavailable: { core: 'Vault is unavailable', orb: 'Vault is unavailable' },
   role: { core: 'create role "build" on auth/', orb: "create role 'build' on auth/" },
   audience: { core: 'bound_audiences', orb: 'bound_audiences' },
-  expired: { core: 'short-lived', orb: 'the OIDC token expired' },
+  expired: {
+    core: 'short-lived',
+    orb: 'the OIDC token expired',
+    host: 'whatever writes it must refresh it',
+  },
   /** The token is well formed but its signer or issuer is not the one the mount trusts. */
   untrusted: { core: 'does not trust this token', orb: 'does not trust this token' },
   claims: { core: 'bound_claims', orb: 'bound_claims' },
@@ -22,7 +29,7 @@ export const MEANINGS = {
   /** Nothing more specific to say: each side names what it can. */
   loginOther: { core: 'Vault login failed (HTTP', orb: 'check the Vault server' },
   engineOther: { core: 'The secrets engine refused', orb: 'check the secrets engine at' },
-} as const satisfies Record<string, { core: string; orb: string }>;
+} as const satisfies Record<string, { core: string; orb: string; host?: string }>;
 
 export type Meaning = keyof typeof MEANINGS;
 

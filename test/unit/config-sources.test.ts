@@ -86,11 +86,13 @@ describe('registries', () => {
     });
     expect(cfg.entries).toEqual([
       {
+        at: 'registries[0]',
         registry: 'ghcr.io',
         source: { path: 'secret/data/ghcr', method: 'read' },
         fields: { username: undefined, password: 'pat' },
       },
       {
+        at: 'registries[1]',
         registry: 'docker.io',
         source: { path: 'dockerhub/token/bot/write', method: 'write', body: { label: 'mine' } },
         fields: { username: undefined, password: undefined },

@@ -75,7 +75,7 @@ describe('error explanations', () => {
       new VaultHttpError(400, 'auth/jwt/login', ['invalid audience (aud) claim']),
       cfg,
       jwt,
-      'GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.',
+      () => 'GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.',
     ) as VaultHttpError;
     expect(gitlab.hint).toContain(
       'Token aud: "theirs". GitLab sets it in the job: id_tokens.VAULT_ID_TOKEN.aud.\nMake it one of the role\'s bound_audiences, or add "theirs" to them',

@@ -1,16 +1,19 @@
 // The orb and the TypeScript core read Vault's refusals alike: every case of
 // test/tables/refusals.ts is served over HTTP to the core's Vault client (then explain.ts) and to
 // the orb's http.sh (then hints.sh), with one retry allowed. Both must make the same number of
-// attempts and explain the refusal with the same meaning.
+// attempts and explain the refusal with the same meaning. The host entry points' JWT login
+// (auth/jwt.ts, explained by the same core) reads the login cases too, in the host file's words.
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jwtAuth } from '../../src/auth/jwt.js';
 import { parseConfig } from '../../src/core/config.js';
-import { describe as describeError } from '../../src/core/errors.js';
-import { explainIssue, explainLogin } from '../../src/core/explain.js';
+import { describe as describeError, VaultHttpError } from '../../src/core/errors.js';
+import { explainIssue, explainLogin, unavailable } from '../../src/core/explain.js';
+import { HOST_FILE_NAMES } from '../../src/core/host-config-names.js';
 import { createTransport } from '../../src/core/transport.js';
 import { VaultClient } from '../../src/core/vault.js';
 import { MEANINGS, REFUSALS, type Refusal } from '../tables/refusals.js';
@@ -156,5 +159,48 @@ describe('the orb reads the refusal table', () => {
       attempts: r.retried ? 2 : 1,
       said: expect.stringContaining(MEANINGS[r.means].orb),
     });
+  });
+});
+
+/** As the credential helper logs in with auth.method jwt; Vault's state is explained by its caller. */
+async function host(i: number): Promise<string> {
+  const transport = createTransport(undefined, HOST_FILE_NAMES);
+  const client = new VaultClient({
+    url,
+    transport,
+    retries: 1,
+    deadline: Date.now() + 30_000,
+    clock: { now: () => Date.now(), sleep: async () => {} },
+  });
+  const token = jwt();
+  const method = jwtAuth({
+    mount: `m${i}`,
+    role: 'build',
+    identity: { getToken: async () => token },
+    source: 'auth.jwt_file /run/jwt',
+    names: HOST_FILE_NAMES,
+  });
+  try {
+    await method.login(client, Date.now());
+  } catch (e) {
+    const conn = { retries: 1, timeoutMs: 30_000, names: HOST_FILE_NAMES };
+    return describeError(e instanceof VaultHttpError ? (unavailable(e, conn) ?? e) : e);
+  } finally {
+    await transport.close();
+  }
+  throw new Error('the refusal was taken for a success');
+}
+
+describe("the host entry points' JWT login reads the refusal table, in the file's words", () => {
+  const logins = ROWS.filter(([, , r]) => r.phase === 'login');
+  it.concurrent.each(logins)('%s', async (_, i, r) => {
+    attempts.delete(i);
+    const said = await host(i);
+    const meaning: { core: string; host?: string } = MEANINGS[r.means];
+    expect({ attempts: attempts.get(i), said }).toEqual({
+      attempts: r.retried ? 2 : 1,
+      said: expect.stringContaining(meaning.host ?? meaning.core),
+    });
+    expect(said).not.toMatch(/\binputs?\b/);
   });
 });
