@@ -2,7 +2,7 @@
 // read path, and next to the env file a configuration file for each of the credential helper, the
 // kubelet provider and the Swarm driver, the bins of this checkout under their installed names, and
 // the one command that tries each. The role_id and secret_id go to files (0600), never to stdout.
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
@@ -61,7 +61,6 @@ export async function hostSetups(env: DaemonEnv, dir: string): Promise<string[]>
     'swarm-driver.yml',
     stringify({ vault, auth, driver: { socket: join(dir, 'vault-swarm-secrets.sock') } }),
   );
-  chmodSync(dir, 0o700);
 
   return [
     `Host entry points: AppRole role ${ROLE} (policy ${ROLE}: ${secretPath}), its role_id and secret_id in ${dir}/role-id and secret-id.`,
