@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The embedded services, up until Ctrl-C, to try the CLI by hand: prints the export lines a shell
+# The embedded services, up until Ctrl-C, to try the CLI and the host entry points by hand: prints the export lines a shell
 # needs on stdout (and writes them to a file to source), then stops everything on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."

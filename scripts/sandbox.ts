@@ -1,13 +1,15 @@
 // The sandbox: OIDC issuer, OpenBao (configured as the tests configure it), the Docker Hub engine
-// stand-in and a real registry on 127.0.0.1, up until SIGINT or SIGTERM. Prints the export lines a
-// shell needs (the JWTs in them are the test issuer's, valid for an hour) and what to type.
+// stand-in, a real registry holding a private image and a Docker daemon of its own on 127.0.0.1,
+// up until SIGINT or SIGTERM. Prints the export lines a shell needs (the JWTs in them are the test
+// issuer's, valid for an hour), what to type, and a ready setup for each host entry point.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEnv } from '../test/harness/index.js';
+import { hostSetups } from './sandbox-hosts.js';
 
 const HOUR = 3600;
 const started = Date.now();
-const env = await startEnv();
+const env = await startEnv({ daemon: true });
 const fx = env.fixtures;
 const docker = join(env.tmpDir, 'docker');
 mkdirSync(docker, { mode: 0o700 });
@@ -27,6 +29,7 @@ const exports: Record<string, string> = {
 const lines = Object.entries(exports).map(([k, v]) => `export ${k}=${v}`);
 const envFile = join(env.tmpDir, 'sandbox.env');
 writeFileSync(envFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+const hosts = await hostSetups(env, env.tmpDir);
 
 const roles = [
   [fx.githubMount, fx.github.role, 'GITHUB_JWT', `repository ${fx.github.repository}`],
@@ -36,7 +39,7 @@ const roles = [
 ];
 console.log(
   [
-    `Sandbox up in ${Date.now() - started} ms: OpenBao, the Docker Hub engine stand-in, a registry and an OIDC issuer on 127.0.0.1.`,
+    `Sandbox up in ${Date.now() - started} ms: OpenBao, the Docker Hub engine stand-in, a registry, a Docker daemon and an OIDC issuer on 127.0.0.1.`,
     `Paste these into another shell, or run: source ${envFile}`,
     '',
     ...lines,
@@ -54,6 +57,8 @@ console.log(
     `  node dist/cli/index.js login --auth-mount ${fx.gitlabMount} --role ${fx.gitlab.role} --jwt-env GITLAB_JWT --account "$VDL_ACCOUNT" --registry "$VDL_REGISTRY"`,
     '  node dist/cli/index.js logout',
     '',
+    ...hosts,
+    '',
     'Ctrl-C stops everything.',
   ].join('\n'),
 );
@@ -62,10 +67,19 @@ let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  const alive = env.engine.liveLeases().length;
+  // Leases nobody gave back (the kubelet provider's, a login without logout) are revoked, so
+  // their registry credentials end with the sandbox.
+  const alive = env.engine.liveLeases();
+  for (const id of alive)
+    await fetch(`${env.vaultAddr}/v1/sys/leases/revoke`, {
+      method: 'PUT',
+      headers: { 'X-Vault-Token': env.rootToken },
+      body: JSON.stringify({ lease_id: id }),
+    }).catch(() => undefined);
   await env.stop();
+  const revoked = alive.length === 1 ? '1 lease' : `${alive.length} leases`;
   console.log(
-    `\n${signal}: services stopped${alive ? ` (${alive} lease(s) were still alive; they went with the engine stand-in)` : ''}.`,
+    `\n${signal}: services stopped${alive.length ? ` (${revoked} still alive revoked first)` : ''}.`,
   );
   process.exit(0);
 };

@@ -1,5 +1,7 @@
 // ./scripts/sandbox.sh as a user runs it: the export lines it prints are enough to log in with the
-// CLI and with the orb's login command, and Ctrl-C (SIGINT) stops every process it started.
+// CLI and with the orb's login command, the command it prints for each host entry point works as
+// printed (the credential helper in a docker pull, the kubelet provider, the Swarm driver's doctor),
+// and Ctrl-C (SIGINT) stops every process it started.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +36,36 @@ afterAll(async () => {
   for (const [pid] of markedProcesses(RUN)) process.kill(pid, 'SIGKILL');
   rmSync(work, { recursive: true, force: true });
 });
+
+/** True when the registry takes this credential (the docker CLI checks it itself, no daemon). */
+async function registryTakes(registry: string, username: string, secret: string) {
+  const cfg = mkdtempSync(join(work, 'login-'));
+  const r = await run('docker', ['login', '--username', username, '--password-stdin', registry], {
+    input: secret,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: cfg,
+      DOCKER_CONFIG: cfg,
+      DOCKER_HOST: `unix://${join(cfg, 'no-daemon.sock')}`,
+    },
+  });
+  return r.code === 0;
+}
+
+/** One printed command line, run as a shell runs it when pasted. */
+async function pasted(line: string, input?: string) {
+  return run('bash', ['--norc', '--noprofile', '-c', line], {
+    input,
+    env: { PATH: process.env.PATH ?? '', HOME: work },
+  });
+}
+
+/** The printed line holding `what`, without its indent. */
+function printedLine(what: RegExp): string {
+  const line = stdout.split('\n').find((l) => what.test(l));
+  if (!line) throw new Error(`the sandbox printed no line matching ${what}:\n${stdout}`);
+  return line.trim();
+}
 
 async function cli(args: string[], env: Record<string, string>) {
   const r = await run(process.execPath, [join(ROOT, 'dist', 'cli', 'index.js'), ...args], { env });
@@ -125,10 +157,63 @@ it('prints the exports a login needs, and SIGINT stops everything', async () => 
   // The orb logs in in its default mode: the job gets the credential helper for the registry.
   expect(job.output).toContain(`leases a credential for ${exports.VDL_REGISTRY} on first use`);
 
+  // The host entry points, each with the setup and the one command the sandbox printed.
+  const registry = exports.VDL_REGISTRY ?? '';
+  const pull = printedLine(/ docker pull \S+$/);
+  const image = /docker pull (\S+)$/.exec(pull)?.[1] ?? '';
+  expect(image.startsWith(`${registry}/`)).toBe(true);
+  // The helper's answer, asked as docker asks it, in the environment the pull line gives it.
+  const get = await pasted(
+    pull.replace(/ docker pull \S+$/, ' docker-credential-vault get'),
+    registry,
+  );
+  expect(get.code, get.stderr).toBe(0);
+  const answer = JSON.parse(get.stdout) as { Username: string; Secret: string };
+  expect(answer.Username).toBe(exports.VDL_ACCOUNT);
+  expect(await registryTakes(registry, answer.Username, answer.Secret)).toBe(true);
+  const pulled = await pasted(pull);
+  expect(pulled.code, pulled.stderr).toBe(0);
+  expect(pulled.stdout).toContain(`Downloaded newer image for ${image}`);
+
+  const provider = await pasted(printedLine(/vault-credential-provider --config /));
+  expect(provider.code, provider.stderr).toBe(0);
+  const response = JSON.parse(provider.stdout) as {
+    kind: string;
+    auth: Record<string, { username: string; password: string }>;
+  };
+  expect(response.kind).toBe('CredentialProviderResponse');
+  const kubelet = response.auth[registry];
+  expect(kubelet?.username).toBe(exports.VDL_ACCOUNT);
+  expect(await registryTakes(registry, kubelet?.username ?? '', kubelet?.password ?? '')).toBe(
+    true,
+  );
+
+  const doctor = await pasted(printedLine(/vault-swarm-secrets doctor --config /));
+  expect(doctor.code, `${doctor.stdout}${doctor.stderr}`).toBe(0);
+  expect(doctor.stdout).toMatch(/ok +vault login: AppRole on auth\/approle works/);
+
+  // The secret_id stays in its file: neither the sandbox nor the commands printed it, nor the
+  // credentials the helper and the provider answered on their protocol's stdout.
+  const secretId = readFileSync(join(dirname(envFile), 'secret-id'), 'utf8').trim();
+  expect(secretId).toMatch(/^[0-9a-f-]{36}$/);
+  const shown = [stdout, stderr, get.stderr, pulled.stdout, pulled.stderr, provider.stderr];
+  shown.push(doctor.stdout, doctor.stderr);
+  for (const secret of [secretId, answer.Secret, kubelet?.password ?? ''])
+    expect(shown.join('\n')).not.toContain(secret);
+
+  // The helper's erase gives its lease back (the registry refuses it then); the provider's is the
+  // kubelet's to cache, so the sandbox revokes it when it stops.
+  const erase = await pasted(
+    pull.replace(/ docker pull \S+$/, ' docker-credential-vault erase'),
+    registry,
+  );
+  expect(erase.code, erase.stderr).toBe(0);
+  expect(await registryTakes(registry, answer.Username, answer.Secret)).toBe(false);
+
   expect(markedProcesses(RUN).length).toBeGreaterThan(0);
   sandbox.kill('SIGINT');
   expect(await exited(sandbox)).toBe(0);
-  expect(stdout).toContain('SIGINT: services stopped.');
+  expect(stdout).toContain('SIGINT: services stopped (1 lease still alive revoked first).');
   // Nothing it started is left, and its scratch directory (the env file, DOCKER_CONFIG) is gone.
   let left = markedProcesses(RUN);
   for (let i = 0; i < 20 && left.length > 0; i++) {

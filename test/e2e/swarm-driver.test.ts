@@ -1,12 +1,14 @@
 // The Swarm secrets driver (dist/swarm-driver/index.js) on its socket, spoken to as a Swarm manager
 // does, against the real OpenBao, the engine stand-in and the real registry: every label
 // combination, bad labels, Vault denied and down, its own Vault logins, SIGTERM, leaks.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { LABELS } from '../../src/swarm-driver/labels.js';
 import { baoApi, makeAppRole, makeToken } from '../harness/approle.js';
+import { docBlock } from '../harness/doc-blocks.js';
 import { fixtures, startEnv, type TestEnv } from '../harness/index.js';
 import { expectNoLeaks } from '../harness/leak.js';
 import { freePort, run, startProcess, waitFor } from '../harness/procs.js';
@@ -574,5 +576,58 @@ describe('docs/swarm-driver.md', () => {
       printed += proc.output();
     }
     expect(proc.output()).toMatch(/info serving plugin=docs socket=\S+docs\.sock/);
+  });
+
+  it('its AppRole snippet (run with the vault CLI) makes a role the documented approle config serves with', async () => {
+    const etc = join(dir, 'docs-etc');
+    const shims = join(dir, 'docs-shims');
+    mkdirSync(etc);
+    mkdirSync(shims);
+    // The docs say `vault`; OpenBao's CLI takes the same commands.
+    writeFileSync(join(shims, 'vault'), '#!/bin/sh\nexec bao "$@"\n');
+    chmodSync(join(shims, 'vault'), 0o755);
+    const snippet = docBlock(join(ROOT, 'docs', 'swarm-driver.md'), 'swarm-driver-approle', {
+      acmebot: fixtures.account,
+    });
+    const sh = await run('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', snippet], {
+      cwd: etc,
+      env: {
+        PATH: `${shims}:${process.env.PATH}`,
+        HOME: etc,
+        VAULT_ADDR: env.baoAddr,
+        VAULT_TOKEN: env.rootToken,
+      },
+    });
+    printed += `${sh.stdout}${sh.stderr}`;
+    expect(sh.code, sh.stderr).toBe(0);
+    const wrap = readFileSync(join(etc, 'secret-id'), 'utf8').trim();
+    extraSecrets.push(wrap);
+    expect(wrap).toMatch(/^(hvs|s)\./);
+
+    // The page's AppRole auth block (indented under its list item), its paths on this host.
+    const yaml = /\*\*AppRole\*\*[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    const auth = (parse(yaml.replace(/^ {2}/gm, '')) as { auth: Record<string, unknown> }).auth;
+    expect(auth).toMatchObject({ method: 'approle', role_name: 'swarm-driver' });
+    auth.role_id_file = join(etc, 'role-id');
+    auth.secret_id_file = join(etc, 'secret-id');
+    auth.state_dir = join(dir, 'docs-state');
+    const socket = join(dir, 'docs-approle.sock');
+    const d = await startDriver(config('docs-approle', { socket, auth }), socket);
+    try {
+      const labels = { 'vault.path': engineRead(), 'vault.registry': env.registry.host };
+      const r = await d.getSecret(labels);
+      expect(r.body.Err, d.output()).toBeUndefined();
+      const { user, secret } = authOf(decode(r.body.Value), env.registry.host);
+      extraSecrets.push(secret, decode(r.body.Value));
+      expect(await env.registry.canLogin(user, secret)).toBe(true);
+      // The policy holds the driver to its account: another account's path is denied.
+      const other = await d.getSecret({
+        'vault.path': `${fixtures.engineMount}/token/someone/read`,
+      });
+      expect(other.body.Err).toBeTruthy();
+    } finally {
+      expect(await d.stop()).toBe(0);
+      printed += d.output();
+    }
   });
 });
