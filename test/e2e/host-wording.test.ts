@@ -129,7 +129,6 @@ describe('kubelet provider', () => {
       vault: vaultSection,
       auth: { method: 'token_file', token_file: tokenFile },
       registries: entry(account),
-      kubelet: { state_dir: join(dir, `state-${n}`) },
     });
     const r = await runProvider(env, cfg, { image: `${env.registry.host}/app` });
     printed += `${r.stdout}\n${r.stderr}\n`;

@@ -153,7 +153,6 @@ export async function prepareJobs(env: HaEnv): Promise<Jobs> {
       vault: { url, ...(o.timeout && { timeout: o.timeout }) },
       auth: { method: 'jwt', mount: KUBE_MOUNT, role: 'ha-sa-0' },
       registries: [{ registry: env.registry.host, secret_path: pathOf(o) }],
-      kubelet: { state_dir: join(dir, 'provider-state') },
     });
   const providerConfigs = new Map<string, string>();
   // Read at scan time: an Action's post may run later (ActionRun.everything grows).
