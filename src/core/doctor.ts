@@ -90,7 +90,7 @@ export interface PathUse {
   need: 'read' | 'create';
 }
 
-/** The paths a registry entry's source uses: the source itself, and revoking what it leases. */
+/** The path a registry entry's source uses, and the capability its request needs there. */
 export function pathUses(who: string, source: Source): PathUse[] {
   return [{ who, path: source.path, need: source.method === 'read' ? 'read' : 'create' }];
 }

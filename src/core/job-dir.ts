@@ -8,22 +8,17 @@
 //   cache/               the helper's cache: every lease it made, for cleanup
 import {
   chmodSync,
-  closeSync,
-  constants,
-  fstatSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
-  readFileSync,
   realpathSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { VdlError } from './errors.js';
-import { isPrivate, uid, writePrivateFile } from './private-dir.js';
+import { isPrivate, readPrivateFile, uid, writePrivateFile } from './private-dir.js';
 
 export const JOB_DIR_PREFIX = 'vault-docker-login-job-';
 
@@ -123,19 +118,15 @@ export function removeJobDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** A file of this user's, 0600, opened without following a symlink; undefined when absent or not ours. */
+/**
+ * A file of this user's, 0600, opened without following a symlink (readPrivateFile's checks);
+ * undefined when absent or not to be trusted: cleanup skips what it cannot trust.
+ */
 export function readPrivateText(path: string): string | undefined {
-  let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    return readPrivateFile(path, 'File', '');
   } catch {
     return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    return st.isFile() && isPrivate(st) ? readFileSync(fd, 'utf8') : undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 
