@@ -568,7 +568,9 @@ describe('docs/swarm-driver.md', () => {
     try {
       await waitFor(
         'the driver from the docs',
-        async () => (await callPlugin(socket, '/Plugin.Activate')).status === 200,
+        async () =>
+          /info serving plugin=docs/.test(proc.output()) &&
+          (await callPlugin(socket, '/Plugin.Activate')).status === 200,
         proc,
       );
     } finally {

@@ -49,6 +49,8 @@ export function startProcess(
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // 'close' comes after the last output is read; 'exit' may come before it.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   child.once('exit', () => live.delete(child));
   child.once('error', (err) => {
     out += `\n${err.message}`;
@@ -62,6 +64,8 @@ export function startProcess(
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
+      // A grandchild may hold the pipes open; its output is not worth waiting long for.
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
     },
   };
 }
