@@ -24,7 +24,7 @@ for bin in docker-credential-vault vault-credential-provider vault-swarm-secrets
   ln -s vault-docker-login "$root/usr/bin/$bin"
 done
 install -d -m 0700 "$root/etc/vault-docker-login"
-install -m 0600 packaging/etc/config.yml.example packaging/etc/kubelet.yml.example \
+install -m 0600 packaging/etc/config.yml.example \
   packaging/etc/swarm-driver.yml.example \
   "$root/etc/vault-docker-login/"
 install -m 0644 LICENSE "$root/usr/share/doc/vault-docker-login/copyright"
@@ -44,7 +44,7 @@ grep -q '^ExecStart=/usr/bin/vault-swarm-secrets ' "$unit" || {
   exit 1
 }
 
-printf '/etc/vault-docker-login/%s\n' config.yml.example kubelet.yml.example swarm-driver.yml.example \
+printf '/etc/vault-docker-login/%s\n' config.yml.example swarm-driver.yml.example \
   > "$root/DEBIAN/conffiles"
 size_kb=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat > "$root/DEBIAN/control" <<CONTROL

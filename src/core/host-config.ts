@@ -1,18 +1,29 @@
 // The configuration file of the host entry points (credential helper, kubelet provider, Swarm
-// driver): the Vault connection, how to log in, and the same `registries` entries the Action, orb
-// and CLI accept. Errors name the file and the key, as the Action's name its inputs.
+// driver): the Vault connection, how to log in, the same `registries` entries the Action, orb and
+// CLI accept, and each entry point's own section. One loader for all three: each section has one
+// schema (host-config-schema.ts), and a refusal names the file and the key.
+import type * as z from 'zod/mini';
 import {
   type Connection,
   type Entry,
   parseConnection,
   parseEntries,
-  pathLike,
   type RawInputs,
-  segment,
 } from './config.js';
 import { ConfigError } from './errors.js';
+import { type FileHints, readHostConfigFile } from './host-config-file.js';
 import { HOST_FILE_NAMES } from './host-config-names.js';
+import {
+  AUTH_METHOD,
+  AUTH_SECTIONS,
+  CREDENTIAL_HELPER_SECTION,
+  DRIVER_SECTION,
+  KUBELET_SECTION,
+  TOP_LEVEL,
+  VAULT_SECTION,
+} from './host-config-schema.js';
 import { parseRegistries } from './load-config.js';
+import type { SettingId } from './setting-names.js';
 
 export { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './host-config-path.js';
 
@@ -32,56 +43,34 @@ export type AuthSettings =
       stateDir?: string;
     };
 
+/** Each entry point's own section, in the form its schema gives (the entry point defaults it). */
+export interface OwnSections {
+  credential_helper: z.output<typeof CREDENTIAL_HELPER_SECTION>;
+  kubelet: z.output<typeof KUBELET_SECTION>;
+  driver: z.output<typeof DRIVER_SECTION>;
+}
+
 export interface HostConfig {
   file: string;
   /** The Vault connection, validated as the Action's inputs are. */
   connection: Connection;
-  /** The `registries` entries, as the Action, orb and CLI take them (none when not required). */
+  /** The `registries` entries, as the Action, orb and CLI take them (none when refused). */
   entries: Entry[];
   auth: AuthSettings;
-  /** The entry point's own top-level keys, for it to validate. */
-  extra: Record<string, unknown>;
+  /** The Docker Hub secrets engine's mount (`engine_mount`, default dockerhub). */
+  engineMount: string;
+  /** The file's Docker Hub token label (`label`), when it sets one. */
+  label?: string;
+  sections: OwnSections;
 }
 
-/** Action input name -> where the file sets it. */
-const FILE_KEYS: Record<string, string> = {
-  url: 'vault.url',
-  namespace: 'vault.namespace',
-  'auth-namespace': 'vault.auth_namespace',
-  timeout: 'vault.timeout',
-  retries: 'vault.retries',
-  'tls-skip-verify': 'vault.tls_skip_verify',
-  'client-certificate': 'vault.client_cert',
-  'engine-mount': 'engine_mount',
-  label: 'label',
-};
-
-const VAULT_KEYS = [
-  'url',
-  'namespace',
-  'auth_namespace',
-  'ca_cert',
-  'client_cert',
-  'client_key',
-  'tls_skip_verify',
-  'timeout',
-  'retries',
-];
-const AUTH_KEYS: Record<AuthSettings['method'], string[]> = {
-  token: [],
-  token_file: ['token_file'],
-  jwt: ['mount', 'role', 'jwt_file'],
-  approle: [
-    'mount',
-    'role_id',
-    'role_id_file',
-    'secret_id_file',
-    'secret_id_wrapped',
-    'role_name',
-    'state_dir',
-  ],
-};
-const TOP_KEYS = ['vault', 'auth', 'registries', 'engine_mount', 'label'];
+/** What differs between the entry points reading the file. */
+export interface HostEntryPoint {
+  /** The Docker Hub token label when neither the file nor an entry sets one. */
+  label: string;
+  /** `registries` is required (helper, provider), or refused with the reason (the driver). */
+  registries: 'required' | { refused: string };
+}
 
 /**
  * vault.timeout when the file does not set it, in seconds. A pull, a kubelet run or a task start
@@ -89,182 +78,151 @@ const TOP_KEYS = ['vault', 'auth', 'registries', 'engine_mount', 'label'];
  */
 export const HOST_TIMEOUT_S = 10;
 
-/** Keys are snake_case; the Action's kebab-case spellings are accepted too. */
-function mapping(value: unknown, at: string, file: string): Record<string, unknown> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value))
-    throw new ConfigError(at, 'must be a mapping.', `Config file ${file}: key`);
+/** Keys are snake_case (the Action's kebab-case spellings are taken too); empty means unset. */
+function normalized(value: unknown, keepRaw: string[] = []): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([k, v]) => [k.replace(/-/g, '_'), v]),
+    Object.entries(value)
+      .filter(([, v]) => v !== null && v !== '')
+      .map(([k, v]) => {
+        const key = k.replace(/-/g, '_');
+        return [key, keepRaw.includes(key) ? v : normalized(v)];
+      }),
   );
 }
 
-function only(obj: Record<string, unknown>, allowed: string[], at: string, file: string): void {
-  for (const k of Object.keys(obj))
-    if (!allowed.includes(k))
-      throw new ConfigError(
-        at ? `${at}.${k}` : k,
-        `is not a known key; expected one of ${allowed.join(', ')}.`,
-        `Config file ${file}: key`,
-      );
+/** The first thing `schema` refuses in `value`, as the key's name and the schema's words. */
+function parsed<S extends z.ZodMiniType>(
+  schema: S,
+  value: unknown,
+  at: string[],
+  label: string,
+): z.output<S> {
+  const r = schema.safeParse(value ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = [...at, ...(issue?.path ?? []).map(String)];
+  if (issue?.code === 'unrecognized_keys' && issue.keys[0]) path.push(issue.keys[0]);
+  throw new ConfigError(path.join('.') || '(top level)', issue?.message ?? 'is not valid.', label);
 }
 
-/**
- * An entry point's own section of the file (`credential_helper:`, `kubelet:`): a mapping or
- * absent, keys written with `-` or `_`, each one of `keys`.
- */
-export function ownSection(
-  section: unknown,
-  name: string,
-  keys: string[],
-  file: string,
-): Record<string, unknown> {
-  if (section === undefined || section === null) return {};
-  if (typeof section !== 'object' || Array.isArray(section))
-    throw new ConfigError(name, 'must be a mapping.', `Config file ${file}: key`);
-  const raw = Object.fromEntries(
-    Object.entries(section as Record<string, unknown>).map(([k, v]) => [k.replace(/-/g, '_'), v]),
-  );
-  only(raw, keys, name, file);
-  return raw;
-}
-
-function scalar(obj: Record<string, unknown>, key: string, at: string, file: string) {
-  const v = obj[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new ConfigError(
-    `${at}.${key}`,
-    'must be a string, number or boolean.',
-    `Config file ${file}: key`,
-  );
-}
-
-function authSettings(auth: Record<string, unknown>, file: string): AuthSettings {
-  const label = `Config file ${file}: key`;
-  const method = scalar(auth, 'method', 'auth', file) ?? 'token';
-  if (!(method in AUTH_KEYS))
-    throw new ConfigError(
-      'auth.method',
-      `must be one of ${Object.keys(AUTH_KEYS).join(', ')}; got "${method}".`,
-      label,
-    );
-  only(auth, ['method', ...(AUTH_KEYS[method as AuthSettings['method']] ?? [])], 'auth', file);
-  const get = (k: string) => scalar(auth, k, 'auth', file);
-  const need = (k: string, why: string) => {
-    const v = get(k);
-    if (!v)
-      throw new ConfigError(`auth.${k}`, `is required with auth.method ${method}: ${why}.`, label);
-    return v;
-  };
-  switch (method as AuthSettings['method']) {
+function authSettings(doc: unknown, label: string): AuthSettings {
+  const { method } = parsed(AUTH_METHOD, pickMethod(doc), ['auth'], label);
+  switch (method) {
     case 'token':
-      return { method: 'token' };
-    case 'token_file':
-      return { method: 'token_file', tokenFile: need('token_file', 'the Vault Agent sink file') };
-    case 'jwt':
-      return {
-        method: 'jwt',
-        mount: pathLike('auth.mount', get('mount') ?? 'jwt'),
-        role: segment('auth.role', need('role', 'the JWT role to log in with')),
-        jwtFile: get('jwt_file'),
-      };
+      return { method };
+    case 'token_file': {
+      const a = parsed(AUTH_SECTIONS.token_file, doc, ['auth'], label);
+      return { method, tokenFile: a.token_file };
+    }
+    case 'jwt': {
+      const a = parsed(AUTH_SECTIONS.jwt, doc, ['auth'], label);
+      return { method, mount: a.mount, role: a.role, jwtFile: a.jwt_file };
+    }
     case 'approle': {
-      const roleId = get('role_id');
-      const roleIdFile = get('role_id_file');
-      if (!roleId === !roleIdFile)
-        throw new ConfigError(
-          'auth.role_id',
-          'or auth.role_id_file is required (one of them).',
-          label,
-        );
-      const roleName = get('role_name');
-      const stateDir = get('state_dir');
-      if (stateDir !== undefined && !stateDir.startsWith('/'))
-        throw new ConfigError(
-          'auth.state_dir',
-          `must be an absolute path; got "${stateDir}".`,
-          label,
-        );
-      const wrapped = get('secret_id_wrapped') ?? 'false';
-      if (!/^(true|false)$/.test(wrapped))
-        throw new ConfigError(
-          'auth.secret_id_wrapped',
-          `must be true or false; got "${wrapped}".`,
-          label,
-        );
+      const a = parsed(AUTH_SECTIONS.approle, doc, ['auth'], label);
       return {
-        method: 'approle',
-        mount: pathLike('auth.mount', get('mount') ?? 'approle'),
-        roleId,
-        roleIdFile,
-        secretIdFile: need(
-          'secret_id_file',
-          'the file holding the secret_id or its wrapping token',
-        ),
-        wrapped: wrapped === 'true',
-        roleName: roleName === undefined ? undefined : segment('auth.role_name', roleName),
-        stateDir,
+        method,
+        mount: a.mount,
+        roleId: a.role_id,
+        roleIdFile: a.role_id_file,
+        secretIdFile: a.secret_id_file,
+        wrapped: a.secret_id_wrapped,
+        roleName: a.role_name,
+        stateDir: a.state_dir,
       };
     }
   }
 }
 
+/** The method alone, so its own keys are judged by its own section. */
+function pickMethod(doc: unknown): unknown {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return doc;
+  return { method: (doc as Record<string, unknown>).method };
+}
+
 /**
- * Validates a parsed configuration document. `extraKeys` are the entry point's own top-level
- * keys; anything else unknown is an error naming it. VAULT_* variables fill what the file omits.
+ * Validates a parsed configuration document, every section of it (so one shared file serves
+ * every entry point). VAULT_* variables fill what the file omits.
  */
 export async function parseHostConfig(
   doc: unknown,
   env: RawInputs,
-  opts: { file: string; extraKeys?: string[]; label: string; requireRegistries?: boolean },
+  opts: { file: string } & HostEntryPoint,
 ): Promise<HostConfig> {
   const { file } = opts;
   const label = `Config file ${file}: key`;
-  const top = mapping(doc, '(top level)', file);
-  only(top, [...TOP_KEYS, ...(opts.extraKeys ?? [])], '', file);
-  const vault = mapping(top.vault, 'vault', file);
-  only(vault, VAULT_KEYS, 'vault', file);
-  const v = (k: string) => scalar(vault, k, 'vault', file);
-  const raw: RawInputs = {
-    url: v('url'),
-    namespace: v('namespace'),
-    'auth-namespace': v('auth_namespace'),
-    timeout: v('timeout') ?? String(HOST_TIMEOUT_S),
-    retries: v('retries'),
-    'tls-skip-verify': v('tls_skip_verify'),
-    'engine-mount': scalar(top, 'engine_mount', '', file),
-    label: scalar(top, 'label', '', file),
+  const top = parsed(TOP_LEVEL, normalized(doc, ['registries']), [], label);
+  const vault = parsed(VAULT_SECTION, top.vault, ['vault'], label);
+  const auth = authSettings(top.auth ?? {}, label);
+  const sections: OwnSections = {
+    credential_helper: parsed(
+      CREDENTIAL_HELPER_SECTION,
+      top.credential_helper,
+      ['credential_helper'],
+      label,
+    ),
+    kubelet: parsed(KUBELET_SECTION, top.kubelet, ['kubelet'], label),
+    driver: parsed(DRIVER_SECTION, top.driver, ['driver'], label),
   };
-  const registries = top.registries;
-  if (registries === undefined && opts.requireRegistries !== false)
+  if (opts.registries === 'required' && top.registries === undefined)
     throw new ConfigError(
       'registries',
       'is required: a list of {registry, secret_path, ...}.',
       label,
     );
+  if (opts.registries !== 'required' && top.registries !== undefined)
+    throw new ConfigError('registries', opts.registries.refused, label);
+  const raw: RawInputs = {
+    url: vault.url,
+    namespace: vault.namespace,
+    'auth-namespace': vault.auth_namespace,
+    timeout: String(vault.timeout ?? HOST_TIMEOUT_S),
+    retries: vault.retries,
+    'tls-skip-verify': vault.tls_skip_verify?.toString(),
+    'engine-mount': top.engine_mount,
+    label: top.label,
+  };
   try {
-    const auth = authSettings(mapping(top.auth, 'auth', file), file);
     const connection = parseConnection(
       raw,
       {
         ...env,
-        VAULT_CACERT: v('ca_cert') ?? env.VAULT_CACERT,
-        VAULT_CLIENT_CERT: v('client_cert') ?? env.VAULT_CLIENT_CERT,
-        VAULT_CLIENT_KEY: v('client_key') ?? env.VAULT_CLIENT_KEY,
+        VAULT_CACERT: vault.ca_cert ?? env.VAULT_CACERT,
+        VAULT_CLIENT_CERT: vault.client_cert ?? env.VAULT_CLIENT_CERT,
+        VAULT_CLIENT_KEY: vault.client_key ?? env.VAULT_CLIENT_KEY,
       },
       HOST_FILE_NAMES,
     );
-    const doc = typeof registries === 'string' ? await parseRegistries(registries) : registries;
-    const entries = doc === undefined ? [] : parseEntries(raw, doc, opts.label);
-    const extra = Object.fromEntries(
-      Object.entries(top).filter(([k]) => (opts.extraKeys ?? []).includes(k)),
-    );
-    return { file, connection, entries, auth, extra };
+    const registries =
+      typeof top.registries === 'string' ? await parseRegistries(top.registries) : top.registries;
+    const entries = registries === undefined ? [] : parseEntries(raw, registries, opts.label);
+    return {
+      file,
+      connection,
+      entries,
+      auth,
+      engineMount: top.engine_mount,
+      label: top.label,
+      sections,
+    };
   } catch (err) {
     // The shared validators name Action inputs; say where the file sets them.
     if (err instanceof ConfigError && !err.message.startsWith(label))
-      throw new ConfigError(FILE_KEYS[err.input] ?? err.input, err.detail, label);
+      throw new ConfigError(fileKey(err.input), err.detail, label);
     throw err;
   }
+}
+
+function fileKey(input: string): string {
+  return input in HOST_FILE_NAMES ? HOST_FILE_NAMES[input as SettingId] : input;
+}
+
+/** Reads the file and validates it; every refusal names the file and the key. */
+export async function loadHostConfig(
+  file: string,
+  env: RawInputs,
+  entry: HostEntryPoint & { hints: FileHints },
+): Promise<HostConfig> {
+  return parseHostConfig(await readHostConfigFile(file, entry.hints), env, { file, ...entry });
 }

@@ -2,7 +2,6 @@
 import type { Connection } from '../core/config.js';
 import { ConfigError, describe, VaultHttpError, VdlError } from '../core/errors.js';
 import { unavailable } from '../core/explain.js';
-import { SECTION } from './settings.js';
 
 /** The configuration could not be used: no registry can be served until it is fixed. */
 export function configFailure(err: unknown): string {
@@ -27,7 +26,7 @@ export function getFailure(
   return (
     `No credential for ${where.key} from Vault (configuration ${where.file}): ${describe(down ?? err)}${extra}` +
     (unreachable || down
-      ? `\nTo pull without credentials while Vault is unreachable, set ${SECTION}.on_error: anonymous.`
+      ? `\nTo pull without credentials while Vault is unreachable, set credential_helper.on_error: anonymous.`
       : '')
   );
 }

@@ -3,12 +3,10 @@
 import { hostname } from 'node:os';
 import { defaultLabel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { type HostConfig, ownSection, parseHostConfig } from '../core/host-config.js';
-import { readHostConfigFile } from '../core/host-config-file.js';
-import { type JobSettings, parseJobSettings } from './job-settings.js';
+import { type HostConfig, loadHostConfig, type OwnSections } from '../core/host-config.js';
+import { CONFIG_ENV } from '../core/host-config-path.js';
+import { type JobSettings, jobSettings } from './job-settings.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from './lifetime.js';
-
-export const SECTION = 'credential_helper';
 
 export interface HelperSettings extends Lifetimes {
   /** What a failure for a configured registry answers: an error, or not-found (pull anonymously). */
@@ -22,41 +20,13 @@ export interface HelperConfig {
   settings: HelperSettings;
 }
 
-const KEYS = ['on_error', 'renew_before', 'static_ttl', 'job'];
-
-/** Whole seconds, from 0 to a day. */
-function seconds(v: unknown, key: string, label: string, fallbackMs: number): number {
-  if (v === undefined || v === null) return fallbackMs;
-  const text = String(v).trim();
-  if (!/^\d+$/.test(text) || Number(text) > 86_400)
-    throw new ConfigError(
-      `${SECTION}.${key}`,
-      `must be whole seconds from 0 to 86400; got "${text}".`,
-      label,
-    );
-  return Number(text) * 1000;
-}
-
-export function parseSettings(section: unknown, file: string): HelperSettings {
-  const label = `Config file ${file}: key`;
-  const raw = ownSection(section, SECTION, KEYS, file);
-  const onError = String(raw.on_error ?? 'fail');
-  if (onError !== 'fail' && onError !== 'anonymous')
-    throw new ConfigError(
-      `${SECTION}.on_error`,
-      `must be fail (the default: a pull fails with the reason) or anonymous (it goes on without credentials); got "${onError}".`,
-      label,
-    );
+export function helperSettings(section: OwnSections['credential_helper']): HelperSettings {
+  const ms = (s: number | undefined, fallback: number) => (s === undefined ? fallback : s * 1000);
   return {
-    onError,
-    renewBeforeMs: seconds(
-      raw.renew_before,
-      'renew_before',
-      label,
-      DEFAULT_LIFETIMES.renewBeforeMs,
-    ),
-    staticTtlMs: seconds(raw.static_ttl, 'static_ttl', label, DEFAULT_LIFETIMES.staticTtlMs),
-    job: parseJobSettings(raw.job, file),
+    onError: section.on_error ?? 'fail',
+    renewBeforeMs: ms(section.renew_before, DEFAULT_LIFETIMES.renewBeforeMs),
+    staticTtlMs: ms(section.static_ttl, DEFAULT_LIFETIMES.staticTtlMs),
+    job: jobSettings(section.job),
   };
 }
 
@@ -65,17 +35,19 @@ export async function loadHelperConfig(
   file: string,
   env: NodeJS.ProcessEnv,
 ): Promise<HelperConfig> {
-  const doc = await readHostConfigFile(file);
-  const host = await parseHostConfig(doc, env, {
-    file,
-    extraKeys: [SECTION],
+  const host = await loadHostConfig(file, env, {
     // The Docker Hub token label, when an entry sets none: which host minted it.
     label: defaultLabel(['docker-credential-vault on', hostname()]),
+    registries: 'required',
+    hints: {
+      unreadable: `Create it, or set ${CONFIG_ENV} to the file to use.`,
+      docs: 'docs/credential-helper.md',
+    },
   });
-  const settings = parseSettings(host.extra[SECTION], file);
+  const settings = helperSettings(host.sections.credential_helper);
   if (settings.job && host.auth.method !== 'token_file')
     throw new ConfigError(
-      `${SECTION}.job`,
+      'credential_helper.job',
       `needs auth.method token_file (the job's token); got ${host.auth.method}.`,
       `Config file ${file}: key`,
     );

@@ -15,7 +15,7 @@ export function configFlag(argv: string[]): string | undefined {
     throw new VdlError(
       'config',
       `Bad arguments: ${(err as Error).message}`,
-      "The only argument is --config FILE (args: [--config, /etc/vault-docker-login/kubelet.yml] in the kubelet's CredentialProviderConfig).",
+      "The only argument is --config FILE (args: [--config, /etc/vault-docker-login/config.yml] in the kubelet's CredentialProviderConfig).",
     );
   }
 }

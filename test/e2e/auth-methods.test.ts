@@ -49,7 +49,11 @@ const client = () =>
 
 /** Parses a configuration document as a host entry point would. */
 const hostConfig = (doc: unknown) =>
-  parseHostConfig(doc, { VAULT_ADDR: env.vaultAddr }, { file: '/etc/vdl.yml', label: 'test' });
+  parseHostConfig(
+    doc,
+    { VAULT_ADDR: env.vaultAddr },
+    { file: '/etc/vdl.yml', label: 'test', registries: 'required' },
+  );
 
 const engineEntry = () => [
   { registry: env.registry.host, secret_path: `dockerhub/token/${env.fixtures.account}/read` },

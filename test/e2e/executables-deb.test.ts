@@ -58,9 +58,9 @@ function fromExample(example: string, set: (doc: Doc) => void): string {
   return file;
 }
 
-/** The helper's or the provider's file, for this registry and the engine's account. */
-const hostConfig = (example: 'config.yml.example' | 'kubelet.yml.example') =>
-  fromExample(example, (doc) => {
+/** The file the helper and the provider share, for this registry and the engine's account. */
+const hostConfig = () =>
+  fromExample('config.yml.example', (doc) => {
     doc.vault = { ...doc.vault, url: env.vaultAddr };
     doc.auth = { ...doc.auth, token_file: v.tokenFile };
     doc.registries = [{ registry: env.registry.host, secret_path: enginePath(env) }];
@@ -97,7 +97,7 @@ describe('the Debian package', () => {
       expect(readlinkSync(bin(name))).toBe('vault-docker-login');
     }
     expect(statSync(join(root, ETC)).mode & 0o777).toBe(0o700);
-    for (const f of ['config.yml.example', 'kubelet.yml.example', 'swarm-driver.yml.example'])
+    for (const f of ['config.yml.example', 'swarm-driver.yml.example'])
       expect(statSync(join(root, ETC, f)).mode & 0o777, f).toBe(0o600);
     const unit = readFileSync(join(root, 'lib/systemd/system/vault-swarm-secrets.service'), 'utf8');
     expect(unit).toMatch(
@@ -158,7 +158,7 @@ describe('the one executable for every bin', () => {
 
 describe('one real flow per bin, no node on PATH', () => {
   it('docker-credential-vault: docker pulls with credHelpers only; docker logout revokes', async () => {
-    const config = hostConfig('config.yml.example');
+    const config = hostConfig();
     const home = join(v.dir, 'helper-home');
     mkdirSync(join(home, 'run'), { recursive: true, mode: 0o700 });
     const dockerCfg = join(home, '.docker');
@@ -192,7 +192,7 @@ describe('one real flow per bin, no node on PATH', () => {
       env,
       binDir,
       kubeletConfig({
-        configFile: hostConfig('kubelet.yml.example'),
+        configFile: hostConfig(),
         matchImages: [env.registry.host],
       }),
       { env: { PATH: path, HOME: v.dir } },

@@ -120,13 +120,13 @@ async function sh(name: string, cwd: string, vars: Record<string, string> = {}) 
   expect(r.code, `snippet ${name}: ${r.stderr}`).toBe(0);
 }
 
-/** Installs a documented provider configuration as the node's kubelet.yml. */
+/** Installs a documented provider configuration as the node's config.yml. */
 function installProviderConfig(name: string): void {
   const doc = onThisNode(parse(block(name)) as Record<string, unknown>);
   // The state directory's default, /var/lib/vault-docker-login, on this node.
   const auth = doc.auth as Record<string, unknown>;
   if (auth?.method === 'approle') auth.state_dir = join(root, 'var', 'lib', 'vault-docker-login');
-  writeFileSync(join(root, 'etc', 'vault-docker-login', 'kubelet.yml'), stringify(doc), {
+  writeFileSync(join(root, 'etc', 'vault-docker-login', 'config.yml'), stringify(doc), {
     mode: 0o600,
   });
 }

@@ -14,7 +14,6 @@ import {
 } from '../../src/credential-helper/lifetime.js';
 import { startTime, withLock } from '../../src/credential-helper/lock.js';
 import { VERSION } from '../../src/credential-helper/protocol.js';
-import { parseSettings } from '../../src/credential-helper/settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vdl-helper-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,20 +38,6 @@ describe('lifetimes', () => {
     expect(tokenReusable(t, now + 299_000)).toBe(true);
     expect(tokenReusable(t, now + 300_000)).toBe(false);
     expect(tokenReusable({ issuedAt: now }, now + 1e9)).toBe(true);
-  });
-});
-
-describe('the credential_helper section', () => {
-  it('has defaults, and refuses unknown keys and bad values naming them', () => {
-    expect(parseSettings(undefined, '/c.yml')).toEqual({ onError: 'fail', ...DEFAULT_LIFETIMES });
-    expect(
-      parseSettings({ 'on-error': 'anonymous', renew_before: 30, static_ttl: '0' }, '/c.yml'),
-    ).toEqual({ onError: 'anonymous', renewBeforeMs: 30_000, staticTtlMs: 0 });
-    expect(() => parseSettings({ ttl: 1 }, '/c.yml')).toThrow(
-      'Config file /c.yml: key "credential_helper.ttl": is not a known key',
-    );
-    expect(() => parseSettings({ renew_before: -1 }, '/c.yml')).toThrow(/whole seconds/);
-    expect(() => parseSettings('yes', '/c.yml')).toThrow(/must be a mapping/);
   });
 });
 

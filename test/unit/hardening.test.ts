@@ -162,7 +162,7 @@ describe('host entry points fail fast on a hanging Vault', () => {
       vault: { url: 'http://127.0.0.1:8200', ...vault },
       registries: [{ registry: 'registry.test', secret_path: 'secret/data/x' }],
     });
-    const opts = { file: 'f.yml', label: 'test' };
+    const opts = { file: 'f.yml', label: 'test', registries: 'required' } as const;
     expect((await parseHostConfig(doc({}), {}, opts)).connection.timeoutMs).toBe(10_000);
     expect((await parseHostConfig(doc({ timeout: 30 }), {}, opts)).connection.timeoutMs).toBe(
       30_000,

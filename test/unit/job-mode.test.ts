@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { ciJob, refuseOtherJob, sessionName } from '../../src/cli/ci-job.js';
 import { checkJobDir, createJobDir } from '../../src/core/job-dir.js';
 import { DOCKER_HUB_KEYS, helperKeys, jobDockerConfig } from '../../src/core/job-docker-config.js';
-import { parseJobSettings } from '../../src/credential-helper/job-settings.js';
 
 describe("the job's config.json", () => {
   it('sends Docker Hub under every spelling and other registries under host[:port]', () => {
@@ -69,34 +68,6 @@ describe('the job directory', () => {
     const link = join(base, 'vault-docker-login-job-link');
     symlinkSync(other, link);
     expect(() => checkJobDir(link)).toThrow(/not a job directory/);
-  });
-});
-
-describe('credential_helper.job', () => {
-  it('renews by default and re-logs in with the identity named', () => {
-    expect(parseJobSettings({}, 'f')).toEqual({ renew: true, relogin: undefined });
-    expect(
-      parseJobSettings(
-        { relogin: { identity: 'jwt_env', jwt_env: 'VAULT_ID_TOKEN', role: 'r' } },
-        'f',
-      ),
-    ).toEqual({
-      renew: true,
-      relogin: { identity: { kind: 'jwt_env', name: 'VAULT_ID_TOKEN' }, mount: 'jwt', role: 'r' },
-    });
-  });
-
-  it('names the key of a bad value', () => {
-    expect(() => parseJobSettings({ renew: 'yes' }, 'f')).toThrow(
-      'Config file f: key "credential_helper.job.renew": must be true or false',
-    );
-    expect(() => parseJobSettings({ relogin: { identity: 'github' } }, 'f')).toThrow(
-      '"credential_helper.job.relogin.role": is required',
-    );
-    expect(() => parseJobSettings({ relogin: { identity: 'nope', role: 'r' } }, 'f')).toThrow(
-      'must be github, jwt_env or jwt_file',
-    );
-    expect(() => parseJobSettings({ surprise: 1 }, 'f')).toThrow('is not a known key');
   });
 });
 

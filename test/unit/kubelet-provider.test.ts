@@ -4,9 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Entry } from '../../src/core/config.js';
 import { entryForImage } from '../../src/core/image-entry.js';
 import { imageRef } from '../../src/core/registry-name.js';
-import { goDuration, parseSetting } from '../../src/kubelet-provider/duration.js';
+import { goDuration } from '../../src/kubelet-provider/duration.js';
 import { parseRequest } from '../../src/kubelet-provider/request.js';
-import { parseSettings } from '../../src/kubelet-provider/settings.js';
 import { parseGoDuration } from '../harness/go-duration.js';
 
 describe('Go durations', () => {
@@ -23,40 +22,6 @@ describe('Go durations', () => {
   ])('%d s is %s, which the kubelet reads back', (seconds, text) => {
     expect(goDuration(seconds)).toBe(text);
     expect(parseGoDuration(text)).toBe(Math.max(0, Math.floor(seconds)) * 1000);
-  });
-
-  it.each([
-    ['30s', 30],
-    ['5m', 300],
-    ['1h30m', 5400],
-    ['0', 0],
-    [0, 0],
-  ])('setting %j is %d s', (value, seconds) => {
-    expect(parseSetting('k', value, 'Config file f: key')).toBe(seconds);
-  });
-
-  it.each(['', '5', '1.5h', '-1m', '5 minutes', '1d'])(
-    'setting %j is refused naming the key',
-    (v) => {
-      expect(() => parseSetting('kubelet.cache_margin', v, 'Config file f: key')).toThrow(
-        /^Config file f: key "kubelet\.cache_margin": must be a duration such as 30s, 5m or 1h30m/,
-      );
-    },
-  );
-
-  it('settings have defaults and refuse what they cannot use', () => {
-    expect(parseSettings(undefined, 'f', 2)).toEqual({
-      cacheKeyType: 'Registry',
-      cacheMarginS: 30,
-      defaultCacheS: undefined,
-      roleAnnotation: 'vault-docker-login.io/role',
-    });
-    expect(() => parseSettings({ role_annotation: 'not a key' }, 'f', 1)).toThrow(
-      /kubelet\.role_annotation": must be an annotation key/,
-    );
-    // Moved to auth.state_dir, which the three host entry points share.
-    expect(() => parseSettings({ state_dir: '/x' }, 'f', 1)).toThrow(/kubelet\.state_dir/);
-    expect(() => parseSettings(['x'], 'f', 1)).toThrow(/"kubelet": must be a mapping/);
   });
 });
 
