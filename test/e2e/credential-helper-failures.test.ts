@@ -74,9 +74,10 @@ describe('Vault down', () => {
       auth: jwtAuth(env, env.tmpDir),
       registries: registries(),
     });
-    // Answered slowly, so every get has started (and waits) before the attempt fails: a get that
-    // starts after a failure tries again, by design.
-    env.engine.faults.add({ path: /\/login$/, status: 503, delayMs: 3000, times: 100 });
+    // Answered slowly, so every get has started (and waits) before the attempt fails. A get that
+    // starts after a failure tries again, by design: on a loaded machine the 20th process may
+    // start 5 s late, so a second attempt is allowed; 20 would mean no sharing at all.
+    env.engine.faults.add({ path: /\/login$/, status: 503, delayMs: 5000, times: 100 });
     const logins = () => env.engine.requests.filter((q) => q.path.endsWith('/login')).length;
     const before = logins();
     const answers = await Promise.all(Array.from({ length: 20 }, () => h.get(env.registry.host)));
@@ -84,7 +85,8 @@ describe('Vault down', () => {
       expect(a.code).toBe(1);
       expect(a.stdout).toMatch(/Vault kept answering 503 on auth\/github\/login: Vault is sealed/);
     }
-    expect(logins() - before).toBe(1);
+    expect(logins() - before).toBeGreaterThanOrEqual(1);
+    expect(logins() - before).toBeLessThanOrEqual(2);
     // Vault back: the next get (a new caller) tries again and gets a credential.
     env.engine.faults.clear();
     expect((await h.get(env.registry.host)).code).toBe(0);

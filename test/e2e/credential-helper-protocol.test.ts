@@ -163,8 +163,8 @@ describe('configuration errors', () => {
       /key "credential_helper\.on_error": must be fail .* or anonymous/,
     ],
     [
-      { credential_helper: { static_ttl: '5m' } },
-      /key "credential_helper\.static_ttl": must be whole seconds/,
+      { credential_helper: { static_ttl: '2d' } },
+      /key "credential_helper\.static_ttl": must be whole seconds or a duration such as 30, 30s, 5m or 1m30s, at most 24h; got "2d"/,
     ],
     [{ auth: { method: 'jwt' } }, /key "auth\.role": is required with auth\.method jwt/],
   ])('%j fails loudly, naming the file and key', async (override, message) => {

@@ -531,7 +531,7 @@ describe('failures: exit 1, one line on stderr naming the fix, no credential', (
     ],
     [
       { kubelet: { cache_margin: 'a while' } },
-      /key "kubelet\.cache_margin": must be a duration such as 30s/,
+      /key "kubelet\.cache_margin": must be whole seconds or a duration such as 30, 30s, 5m or 1m30s; got "a while"/,
     ],
     [{ kubelet: { role_anotation: 'x' } }, /key "kubelet\.role_anotation": is not a known key/],
     [
@@ -553,6 +553,6 @@ describe('failures: exit 1, one line on stderr naming the fix, no credential', (
   it('a missing config file names --config in the kubelet configuration', async () => {
     const r = await runProvider(env, join(dir, 'nope.yml'), { image: 'x' });
     execs.push(r);
-    oneLine(r, /Cannot read the config file .*nope\.yml: ENOENT\. .*args: \[--config, FILE\]/);
+    oneLine(r, /Cannot read the configuration file .*nope\.yml \(ENOENT\)\. .*args: \[--config, FILE\]/);
   });
 });
