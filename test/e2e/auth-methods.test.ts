@@ -228,7 +228,10 @@ describe('configuration file', () => {
       { auth: { method: 'approle', secret_id_file: '/x' }, registries: [] },
       /"auth\.role_id": or auth\.role_id_file is required/,
     ],
-    [{ vault: { timeout: 'soon' }, registries: [] }, /"vault\.timeout": must be whole seconds or a duration such as 30, 30s/],
+    [
+      { vault: { timeout: 'soon' }, registries: [] },
+      /"vault\.timeout": must be whole seconds or a duration such as 30, 30s/,
+    ],
     [{ auth: { method: 'token' } }, /"registries": is required/],
     [{ registries: [{ registry: 'ghcr.io' }] }, /"registries\[0\]\.secret_path": is required/],
     [

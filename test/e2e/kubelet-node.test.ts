@@ -553,6 +553,9 @@ describe('failures: exit 1, one line on stderr naming the fix, no credential', (
   it('a missing config file names --config in the kubelet configuration', async () => {
     const r = await runProvider(env, join(dir, 'nope.yml'), { image: 'x' });
     execs.push(r);
-    oneLine(r, /Cannot read the configuration file .*nope\.yml \(ENOENT\)\. .*args: \[--config, FILE\]/);
+    oneLine(
+      r,
+      /Cannot read the configuration file .*nope\.yml \(ENOENT\)\. .*args: \[--config, FILE\]/,
+    );
   });
 });
