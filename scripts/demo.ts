@@ -1,10 +1,13 @@
 // The whole Action flow on this machine: embedded OIDC issuer, OpenBao, Docker Hub engine stand-in,
-// a real registry and the real docker CLI. Prints a timeline with checks; prints no secret.
+// a real registry, a Docker daemon and the real docker CLI. First the default credential-helper
+// mode (a job's pulls lease through its helper), then the single login. Prints a timeline with
+// checks; prints no secret.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAction } from '../test/harness/github-runner.js';
 import { startEnv } from '../test/harness/index.js';
 import { findLeaks } from '../test/harness/leak.js';
+import { demoHelperMode } from './demo-helper-mode.js';
 
 const printed: string[] = [];
 const say = (line: string) => {
@@ -19,8 +22,8 @@ const stepMs = (out: string, marker: string) =>
   /(\d+) ms\)\.?$/.exec(out.split('\n').find((l) => l.includes(marker)) ?? '')?.[1] ?? '-';
 
 const started = Date.now();
-say('Starting OpenBao, registry, OIDC issuer and Docker Hub stand-ins…');
-const env = await startEnv();
+say('Starting OpenBao, registry, Docker daemon, OIDC issuer and Docker Hub stand-ins…');
+const env = await startEnv({ daemon: true });
 let failed = false;
 try {
   say(`  services up in ${Date.now() - started} ms (registry ${env.registry.host})\n`);
@@ -32,10 +35,15 @@ try {
     account: env.fixtures.account,
     scope: 'write',
     registry: env.registry.host,
-    'credential-helper': 'false',
   };
-  say('main step (dist/main/index.js, as the runner runs it)');
-  const run = await runAction({ env, inputs, post: false });
+  const helper = await demoHelperMode(env, inputs, say, row);
+
+  say('main step, login mode (credential-helper: false): one docker login for the job');
+  const run = await runAction({
+    env,
+    inputs: { ...inputs, 'credential-helper': 'false' },
+    post: false,
+  });
   const out = run.main.stdout;
   const cfgFile = join(run.dockerConfig, 'config.json');
   const auth = () =>
@@ -88,13 +96,14 @@ try {
   row(after.lease, 'lease revoked', '', 'gone at the engine; the registry refuses the token');
   row(after.token, 'token revoked', '', 'OpenBao lookup-self refuses the Vault token');
   say(`  post step: ${post.ms} ms in all, process start included`);
-  failed = ![...Object.values(checks), ...Object.values(after)].every(Boolean);
+  failed = !helper.ok || ![...Object.values(checks), ...Object.values(after)].every(Boolean);
 
-  const leaks = findLeaks(`${run.everything}\n${printed.join('\n')}`, env.secrets(), {
+  const secrets = [...env.secrets(), ...helper.secrets];
+  const leaks = findLeaks(`${helper.printed}\n${run.everything}\n${printed.join('\n')}`, secrets, {
     allowAddMask: true,
   });
   say(
-    `\nleak scan: ${env.secrets().length} secrets, ${leaks.length} found in any output${leaks.length ? `:\n${leaks.join('\n')}` : ''}`,
+    `\nleak scan: ${secrets.length} secrets, ${leaks.length} found in any output${leaks.length ? `:\n${leaks.join('\n')}` : ''}`,
   );
   failed ||= leaks.length > 0;
 } finally {
