@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the Swarm secrets driver as a Docker managed plugin into out/plugin/: config.json
 # (packaging/swarm-plugin/config.json: interface docker.secretprovider/1.0, host network, the
-# configuration directory as a settable mount) and rootfs/ holding only the single executable
-# (out/executable/, built when absent), its vault-swarm-secrets link and the libraries ldd lists.
+# configuration and state directories as settable mounts) and rootfs/ holding only the single
+# executable (out/executable/, built when absent), its vault-swarm-secrets link and the libraries
+# ldd lists.
 # `npm run build:plugin`, then `docker plugin create <name> out/plugin` (docs/swarm-driver.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,8 +14,9 @@ exe=out/executable/vault-docker-login
 out=out/plugin
 rm -rf "$out"
 rootfs="$out/rootfs"
-# Mount points the daemon binds over (the socket directory, the configuration, /proc, /dev...).
+# Mount points the daemon binds over (the socket directory, configuration, state, /proc, /dev...).
 install -d "$rootfs/usr/bin" "$rootfs/etc/vault-docker-login" "$rootfs/run/docker/plugins" \
+  "$rootfs/var/lib/vault-docker-login" \
   "$rootfs/proc" "$rootfs/sys" "$rootfs/dev" "$rootfs/tmp"
 chmod 1777 "$rootfs/tmp"
 install -m 0755 "$exe" "$rootfs/usr/bin/vault-docker-login"

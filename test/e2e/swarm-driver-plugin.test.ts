@@ -2,10 +2,12 @@
 // installed as docs/swarm-driver.md says (its blocks run verbatim, example names swapped):
 // `docker plugin create` and `push` to the real registry, `docker plugin install` from it; a real
 // swarm whose tasks get their values; `disable` + `set` + `enable` again, and new tasks are still
-// served.
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+// served; with AppRole and a wrapped secret_id, the state mount keeps the unwrapped secret_id, so
+// the plugin logs in again after `disable` + `enable` without unwrapping again.
+import { cpSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeAppRole } from '../harness/approle.js';
 import { writeDockerConfig } from '../harness/daemon.js';
 import { shellBlocks } from '../harness/doc-snippets.js';
 import { pluginDir } from '../harness/executable.js';
@@ -17,6 +19,7 @@ import { expectNothingAlive } from './expect-clean.js';
 import { CREDENTIAL_REFUSED } from './expect-pull.js';
 import {
   authOf,
+  DRIVER_POLICY,
   type DriverVault,
   prepareDriverVault,
   revokeLiveLeases,
@@ -28,6 +31,8 @@ let v: DriverVault;
 let swarm: Swarm;
 /** The host directory the plugin's `config` mount takes: swarm-driver.yml and the agent token. */
 let etc: string;
+/** The host directory the plugin's `state` mount takes (auth.state_dir's default inside). */
+let state: string;
 /** A docker config holding the registry admin's credential, for plugin push and install. */
 let admin: string;
 let plugin: string;
@@ -108,6 +113,7 @@ async function docsBlock(command: string): Promise<void> {
     [':0.1.0', `:${VERSION}`],
     [' out/plugin', ` ${pluginPath}`],
     ['/etc/vault-docker-login', etc],
+    ['/var/lib/vault-docker-login', state],
   ];
   for (const [from, to] of swap) code = code.split(from).join(to);
   const r = await run('sh', ['-ec', code], {
@@ -125,6 +131,7 @@ beforeAll(async () => {
   // The configuration as the plugin sees it, under its `config` mount.
   etc = join(env.tmpDir, 'plugin-etc');
   mkdirSync(etc, { mode: 0o700 });
+  state = join(env.tmpDir, 'plugin-state');
   cpSync(v.tokenFile, join(etc, 'agent-token'));
   writeFileSync(
     join(etc, 'swarm-driver.yml'),
@@ -183,5 +190,45 @@ describe('the Swarm driver as a managed plugin', () => {
     await must(['plugin', 'set', plugin, `config.source=${etc}`]);
     await must(['plugin', 'enable', plugin]);
     await expectWorksThenRevoked(await taskSecret());
+  });
+
+  it('AppRole with a wrapped secret_id: kept in the state mount, so disable + enable logs in again without unwrapping', async () => {
+    const role = await makeAppRole(env, 'swarm-plugin', [DRIVER_POLICY]);
+    const wrap = await role.wrappedSecretId('5m');
+    extraSecrets.push(wrap);
+    writeFileSync(join(etc, 'secret-id'), wrap, { mode: 0o600 });
+    writeFileSync(
+      join(etc, 'swarm-driver.yml'),
+      [
+        'vault:',
+        `  url: ${env.vaultAddr}`,
+        'auth:',
+        '  method: approle',
+        `  role_id: ${role.roleId}`,
+        '  secret_id_file: /etc/vault-docker-login/secret-id',
+        '  secret_id_wrapped: true',
+        `  role_name: ${role.name}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const unwraps = () =>
+      env.engine.requests.filter((q) => q.path === '/v1/sys/wrapping/unwrap').length;
+    const before = unwraps();
+    await must(['plugin', 'disable', plugin]);
+    await must(['plugin', 'enable', plugin]);
+    await expectWorksThenRevoked(await taskSecret());
+    expect(unwraps()).toBe(before + 1);
+    // On the host: the directory the install made (0700) holds the kept secret_id (0600).
+    expect(statSync(state).mode & 0o777).toBe(0o700);
+    const kept = readdirSync(state);
+    expect(kept).toHaveLength(1);
+    expect(statSync(join(state, kept[0] ?? '')).mode & 0o777).toBe(0o600);
+
+    // The wrapping token is used now: only what the state mount kept can log the plugin in.
+    await must(['plugin', 'disable', plugin]);
+    await must(['plugin', 'enable', plugin]);
+    await expectWorksThenRevoked(await taskSecret());
+    expect(unwraps()).toBe(before + 1);
   });
 });
