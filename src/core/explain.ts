@@ -1,8 +1,9 @@
 // Turns Vault refusals into errors that say what to fix.
-import type { Config, Source } from './config.js';
+import type { Config } from './config.js';
 import { VaultHttpError } from './errors.js';
 import { decodeClaims, shownClaims } from './hints.js';
 import { electing } from './http.js';
+import type { Source } from './registry-entries.js';
 import { type Naming, naming } from './setting-names.js';
 
 /** The plugin answers 500 with go-multierror text: "1 error occurred:\n\t* <reason>\n\n". */

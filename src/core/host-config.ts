@@ -1,18 +1,12 @@
 // The configuration file of the host entry points (credential helper, kubelet provider, Swarm
 // driver): the Vault connection, how to log in, and the same `registries` entries the Action, orb
 // and CLI accept. Errors name the file and the key, as the Action's name its inputs.
-import {
-  type Connection,
-  type Entry,
-  parseConnection,
-  parseEntries,
-  pathLike,
-  type RawInputs,
-  segment,
-} from './config.js';
 import { ConfigError } from './errors.js';
 import { HOST_FILE_NAMES } from './host-config-names.js';
 import { parseRegistries } from './load-config.js';
+import { type Entry, parseEntries } from './registry-entries.js';
+import { pathLike, type RawInputs, segment } from './validators.js';
+import { type Connection, parseConnection } from './vault-connection.js';
 
 export { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './host-config-path.js';
 

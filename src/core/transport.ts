@@ -4,10 +4,10 @@
 // (docs/performance.md), and only a proxied connection needs them.
 import * as http from 'node:http';
 import type * as Https from 'node:https';
-import type { TlsConfig } from './config.js';
 import { proxyFor } from './proxy-env.js';
 import type { SettingNames } from './setting-names.js';
 import { tlsMaterial } from './tls-material.js';
+import type { TlsConfig } from './vault-connection.js';
 
 export interface TransportRequest {
   method: string;

@@ -1,10 +1,10 @@
 // The configuration file as the helper reads it: the shared sections (vault, auth, registries)
 // and its own `credential_helper` section. Every key of that section has a default.
 import { hostname } from 'node:os';
-import { defaultLabel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, ownSection, parseHostConfig } from '../core/host-config.js';
 import { readHostConfigFile } from '../core/host-config-file.js';
+import { defaultLabel } from '../core/registry-entries.js';
 import { type JobSettings, parseJobSettings } from './job-settings.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from './lifetime.js';
 

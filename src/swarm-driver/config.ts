@@ -2,9 +2,10 @@
 // its own `driver` section. Secrets are chosen by each secret's labels, so `registries` has no
 // place here.
 import { readFile } from 'node:fs/promises';
-import { defaultLabel, pathLike, type RawInputs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, parseHostConfig } from '../core/host-config.js';
+import { defaultLabel } from '../core/registry-entries.js';
+import { pathLike, type RawInputs } from '../core/validators.js';
 import { parseYaml } from '../core/yaml-text.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/swarm-driver.yml';
