@@ -1,7 +1,7 @@
 // Turns Vault refusals into errors that say what to fix.
 import type { Config } from './config.js';
 import { VaultHttpError } from './errors.js';
-import { decodeClaims, shownClaims } from './hints.js';
+import { decodeClaims, shownClaims } from './jwt-claims.js';
 import type { Source } from './registry-entries.js';
 import { type Naming, naming } from './setting-names.js';
 import { electing } from './vault-retry.js';
