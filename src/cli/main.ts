@@ -1,12 +1,12 @@
 // The CLI: `login` and `logout` over the same core as the Action. Logs go to stderr, --json to stdout.
 import { appendFileSync } from 'node:fs';
-import type { Config, RawInputs } from '../core/config.js';
-import { defaultLabel } from '../core/config.js';
+import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type Exec, nodeExec } from '../core/exec.js';
 import { cleanupJob, JobModeUnavailable, loginJob } from '../core/job-session.js';
 import { loadConfig } from '../core/load-config.js';
 import type { Logger } from '../core/ports.js';
+import { defaultLabel } from '../core/registry-entries.js';
 import { systemClock } from '../core/retry.js';
 import {
   type CleanupConfig,
@@ -15,6 +15,7 @@ import {
   loginAll,
   type SessionDeps,
 } from '../core/session.js';
+import type { RawInputs } from '../core/validators.js';
 import { packageVersion } from '../core/version.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
 import { ciJob, cliJobOptions, exportLines, refuseOtherJob, sessionName } from './ci-job.js';

@@ -2,10 +2,11 @@
 // anything up. The entry point lists its own findings (config file, directories, docker's
 // config.json); the Vault part is shared: reachable, the login works, each path is allowed.
 import { lstatSync } from 'node:fs';
-import type { Connection, Source } from './config.js';
 import { describe, VaultHttpError } from './errors.js';
+import type { Source } from './registry-entries.js';
 import { createTransport } from './transport.js';
 import { VaultClient } from './vault.js';
+import type { Connection } from './vault-connection.js';
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'skip';
 

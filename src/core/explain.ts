@@ -1,9 +1,10 @@
 // Turns Vault refusals into errors that say what to fix.
-import type { Config, Source } from './config.js';
+import type { Config } from './config.js';
 import { VaultHttpError } from './errors.js';
-import { decodeClaims, shownClaims } from './hints.js';
-import { electing } from './http.js';
+import { decodeClaims, shownClaims } from './jwt-claims.js';
+import type { Source } from './registry-entries.js';
 import { type Naming, naming } from './setting-names.js';
+import { electing } from './vault-retry.js';
 
 /** The plugin answers 500 with go-multierror text: "1 error occurred:\n\t* <reason>\n\n". */
 export function unwrapMultierror(text: string): string {
@@ -222,10 +223,6 @@ export function grantedPaths(acl: unknown, need: string): string[] | undefined {
       .map(([p]) => (glob ? `${p}*` : p));
   return [...pick(data.exact_paths, false), ...pick(data.glob_paths, true)];
 }
-
-/** Engine errors that repeat on every attempt, so they are never retried. */
-export const DETERMINISTIC_ENGINE_ERROR =
-  /unable to finde? configuration for|requested scope .* is not permitted|invalid slice provided/;
 
 export function explainIssue(
   err: unknown,

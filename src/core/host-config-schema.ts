@@ -3,7 +3,6 @@
 // /etc/vault-docker-login/config.yml serves each, and a mistake in any section is found by each.
 // Sections give the settings' form; what they mean (defaults, cross-checks) is the entry point's.
 import * as z from 'zod/mini';
-import { pathLike, segment } from './config.js';
 import {
   absolutePath,
   checkedText,
@@ -14,6 +13,7 @@ import {
   text,
   value,
 } from './host-config-fields.js';
+import { pathLike, segment } from './validators.js';
 
 const opt = z.optional;
 const DAY = { seconds: 86_400, as: '24h' };

@@ -3,13 +3,6 @@
 // CLI accept, and each entry point's own section. One loader for all three: each section has one
 // schema (host-config-schema.ts), and a refusal names the file and the key.
 import type * as z from 'zod/mini';
-import {
-  type Connection,
-  type Entry,
-  parseConnection,
-  parseEntries,
-  type RawInputs,
-} from './config.js';
 import { ConfigError } from './errors.js';
 import { type FileHints, readHostConfigFile } from './host-config-file.js';
 import { HOST_FILE_NAMES } from './host-config-names.js';
@@ -23,7 +16,10 @@ import {
   VAULT_SECTION,
 } from './host-config-schema.js';
 import { parseRegistries } from './load-config.js';
+import { type Entry, parseEntries } from './registry-entries.js';
 import type { SettingId } from './setting-names.js';
+import type { RawInputs } from './validators.js';
+import { type Connection, parseConnection } from './vault-connection.js';
 
 export { CONFIG_ENV, DEFAULT_CONFIG_FILE } from './host-config-path.js';
 

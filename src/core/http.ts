@@ -104,16 +104,6 @@ export function retryableStatus(status: number): boolean {
   return status === 412 || status === 429 || (status >= 500 && status !== 501);
 }
 
-/**
- * A Vault standby while the cluster has no active node: 307 with a Location naming the old active
- * node (retry, never follow: it is usually the dead one), or 500 "local node not active but active
- * cluster node not found". Waited out until the deadline (DESIGN.md "OpenBao in HA").
- */
-export function electing(status: number, errors: string[]): boolean {
-  if (status === 307) return true;
-  return status === 500 && errors.some((e) => e.includes('active cluster node not found'));
-}
-
 /** A redirect's Location, as the error text of an answer that has no `errors` of its own. */
 export function redirectNote(answer: HttpAnswer): string[] {
   const to = answer.headers.location;

@@ -1,7 +1,7 @@
 // Which `registries` entry serves an image: the entry's registry host must be the image's, and an
 // entry scoped to a path (`ghcr.io/acme`) covers only the repositories under it. The most specific
 // entry wins, as docker and the kubelet pick the longest matching credential.
-import type { Entry } from './config.js';
+import type { Entry } from './registry-entries.js';
 import { type ImageRef, imageRef, registryKey } from './registry-name.js';
 
 export interface ImageEntry {

@@ -1,10 +1,11 @@
 // One registry's credential from its Vault source: every entry point (CI login, credential
 // helper, kubelet provider, Swarm driver) issues through here.
-import type { Config, Entry, Source } from './config.js';
+import type { Config } from './config.js';
 import { type Credential, dockerAuthString, secretCandidates, toCredential } from './credential.js';
 import { VaultHttpError } from './errors.js';
 import { explainIssue, grantedPaths } from './explain.js';
 import type { Masker } from './ports.js';
+import type { Entry, Source } from './registry-entries.js';
 import { naming } from './setting-names.js';
 import type { Call, VaultClient } from './vault.js';
 

@@ -1,8 +1,9 @@
 // parseConfig plus the `registries` document. The YAML parser is imported only when that input is
 // set, so it lands in a separate chunk and single-registry runs never load it.
-import { type Config, parseConfig, type RawInputs } from './config.js';
+import { type Config, parseConfig } from './config.js';
 import { ConfigError } from './errors.js';
 import type { SettingNames } from './setting-names.js';
+import type { RawInputs } from './validators.js';
 import { parseYaml } from './yaml-text.js';
 
 export function parseRegistries(text: string): Promise<unknown> {

@@ -1,5 +1,6 @@
 // What every entry point supplies to the core: where a JWT comes from, how secrets are masked,
-// where messages go.
+// where messages go; and the shape of one HTTP exchange, whichever client carries it.
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Naming } from './setting-names.js';
 
 export interface IdentityProvider {
@@ -18,4 +19,19 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+}
+
+/** One HTTP request as the Vault client makes it (transport.ts, transport-proxy.ts carry it). */
+export interface TransportRequest {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body?: string;
+  signal: AbortSignal;
+}
+
+export interface TransportAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
 }

@@ -1,11 +1,12 @@
 // The two flows every adapter runs: login (identity -> Vault -> lease -> docker login) and cleanup.
-import type { Config, Entry } from './config.js';
+import type { Config } from './config.js';
 import { dockerLogin, dockerLogout } from './docker.js';
 import { describe, VdlError } from './errors.js';
 import type { Exec } from './exec.js';
 import { explainLogin } from './explain.js';
 import { issueCredential } from './issue.js';
 import type { IdentityProvider, Logger, Masker } from './ports.js';
+import type { Entry } from './registry-entries.js';
 import type { Clock } from './retry.js';
 import { naming } from './setting-names.js';
 import { createTransport } from './transport.js';

@@ -1,8 +1,8 @@
 // The TLS settings for Vault as the connection options Node's tls takes (files read once).
 import { readFileSync } from 'node:fs';
-import type { TlsConfig } from './config.js';
 import { VdlError } from './errors.js';
 import { naming, type SettingNames } from './setting-names.js';
+import type { TlsConfig } from './vault-connection.js';
 
 export interface TlsMaterial {
   ca?: string;

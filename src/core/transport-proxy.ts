@@ -6,8 +6,8 @@ import connect from 'undici/lib/api/api-connect.js';
 import request from 'undici/lib/api/api-request.js';
 import DispatcherClass from 'undici/lib/dispatcher/dispatcher.js';
 import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
+import type { TransportAnswer, TransportRequest } from './ports.js';
 import type { TlsMaterial } from './tls-material.js';
-import type { TransportAnswer, TransportRequest } from './transport.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. V8's optimising tier-up of that module
 // runs on a background thread that node waits for at exit: ~70 ms. A handful of requests is

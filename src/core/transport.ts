@@ -4,24 +4,11 @@
 // (docs/performance.md), and only a proxied connection needs them.
 import * as http from 'node:http';
 import type * as Https from 'node:https';
-import type { TlsConfig } from './config.js';
+import type { TransportAnswer, TransportRequest } from './ports.js';
 import { proxyFor } from './proxy-env.js';
 import type { SettingNames } from './setting-names.js';
 import { tlsMaterial } from './tls-material.js';
-
-export interface TransportRequest {
-  method: string;
-  url: URL;
-  headers: Record<string, string>;
-  body?: string;
-  signal: AbortSignal;
-}
-
-export interface TransportAnswer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
+import type { TlsConfig } from './vault-connection.js';
 
 export interface Transport {
   request(r: TransportRequest): Promise<TransportAnswer>;

@@ -1,9 +1,9 @@
 // The few Vault calls we make, each retried under one deadline; errors keep Vault's own texts.
 import { VaultHttpError } from './errors.js';
-import { DETERMINISTIC_ENGINE_ERROR } from './explain.js';
-import { electing, httpJson, judgeHttp, redirectNote } from './http.js';
-import { type Clock, systemClock, type Verdict, withRetry } from './retry.js';
+import { httpJson, redirectNote } from './http.js';
+import { type Clock, systemClock, withRetry } from './retry.js';
 import type { Transport } from './transport.js';
+import { judgeVault } from './vault-retry.js';
 
 export interface VaultAuth {
   token: string;
@@ -40,15 +40,6 @@ export interface WrapInfo {
   creationPath: string;
   creationTime: string;
   creationTtl: number;
-}
-
-/** Retry what Vault's own client retries, except engine errors that every attempt repeats. */
-function judge(err: unknown): Verdict {
-  if (err instanceof VaultHttpError && DETERMINISTIC_ENGINE_ERROR.test(err.errors.join('; ')))
-    return { retry: false };
-  if (err instanceof VaultHttpError && electing(err.status, err.errors))
-    return { retry: true, untilDeadline: true };
-  return judgeHttp(err);
 }
 
 function errorsOf(body: unknown): string[] {
@@ -102,7 +93,7 @@ export class VaultClient {
         err.retryAfter = Array.isArray(ra) ? ra[0] : ra;
         throw err;
       },
-      judge,
+      judgeVault,
       { retries: c.retries ?? this.opts.retries, deadline, clock },
       (_err, wait, n, counted) => this.opts.onRetry?.(`${c.method} ${c.path}`, wait, n, counted),
     );

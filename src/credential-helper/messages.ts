@@ -1,7 +1,7 @@
 // What a failed `get` prints: which registry, which configuration, what went wrong and what to do.
-import type { Connection } from '../core/config.js';
 import { ConfigError, describe, VaultHttpError, VdlError } from '../core/errors.js';
 import { unavailable } from '../core/explain.js';
+import type { Connection } from '../core/vault-connection.js';
 
 /** The configuration could not be used: no registry can be served until it is fixed. */
 export function configFailure(err: unknown): string {

@@ -2,9 +2,9 @@
 // registry's Vault source, and describe how long it may be handed out. Runs holding the lock.
 import { authMethod } from '../auth/from-settings.js';
 import type { AuthMethod, VaultLogin } from '../auth/method.js';
-import type { Entry } from '../core/config.js';
 import { VaultHttpError } from '../core/errors.js';
 import { issueCredential } from '../core/issue.js';
+import type { Entry } from '../core/registry-entries.js';
 import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';

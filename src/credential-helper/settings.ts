@@ -1,10 +1,10 @@
 // The configuration file as the helper reads it: the shared sections (vault, auth, registries)
 // and its own `credential_helper` section. Every key of that section has a default.
 import { hostname } from 'node:os';
-import { defaultLabel } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, loadHostConfig, type OwnSections } from '../core/host-config.js';
 import { CONFIG_ENV } from '../core/host-config-path.js';
+import { defaultLabel } from '../core/registry-entries.js';
 import { type JobSettings, jobSettings } from './job-settings.js';
 import { DEFAULT_LIFETIMES, type Lifetimes } from './lifetime.js';
 

@@ -6,8 +6,8 @@
 import { authMethod } from '../auth/from-settings.js';
 import type { AuthMethod } from '../auth/method.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
-import { decodeClaims } from '../core/hints.js';
 import type { HostConfig } from '../core/host-config.js';
+import { decodeClaims } from '../core/jwt-claims.js';
 import type { ProviderRequest } from './request.js';
 import type { KubeletSettings } from './settings.js';
 

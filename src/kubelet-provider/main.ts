@@ -4,11 +4,11 @@
 // cacheDuration ends before either does.
 import { hostname } from 'node:os';
 import type { VaultLogin } from '../auth/method.js';
-import { defaultLabel } from '../core/config.js';
 import { debugLog } from '../core/debug-log.js';
 import { VaultHttpError, VdlError } from '../core/errors.js';
 import { entryForImage } from '../core/image-entry.js';
 import { issueCredential } from '../core/issue.js';
+import { defaultLabel } from '../core/registry-entries.js';
 import { createTransport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import { configFlag } from './args.js';

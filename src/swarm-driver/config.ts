@@ -1,9 +1,10 @@
 // The driver's configuration file: the shared host sections (vault, auth, engine_mount, label) and
 // its own `driver` section. Secrets are chosen by each secret's labels, so `registries` has no
 // place here.
-import { defaultLabel, type RawInputs } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type HostConfig, loadHostConfig } from '../core/host-config.js';
+import { defaultLabel } from '../core/registry-entries.js';
+import type { RawInputs } from '../core/validators.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/vault-docker-login/swarm-driver.yml';
 export const PLUGIN_DIR = '/run/docker/plugins';

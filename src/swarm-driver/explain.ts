@@ -1,9 +1,10 @@
 // A failed GetSecret -> the one-line `Err` the manager receives: what went wrong and what to fix,
 // in the driver's terms (labels, its configuration file). Never a value or a token.
-import type { Connection, Source } from '../core/config.js';
 import { describe, VaultHttpError, VdlError } from '../core/errors.js';
 import { isUnavailable, unwrapMultierror } from '../core/explain.js';
+import type { Source } from '../core/registry-entries.js';
 import { naming } from '../core/setting-names.js';
+import type { Connection } from '../core/vault-connection.js';
 
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 

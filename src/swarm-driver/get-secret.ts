@@ -3,9 +3,9 @@
 // A new task of a slot gets its lease and the replaced task's lease is revoked (slots.ts).
 
 import type { AuthMethod } from '../auth/method.js';
-import { defaultLabel } from '../core/config.js';
 import { describe, VaultHttpError } from '../core/errors.js';
 import { sourceCall } from '../core/issue.js';
+import { defaultLabel } from '../core/registry-entries.js';
 import type { Transport } from '../core/transport.js';
 import { VaultClient } from '../core/vault.js';
 import type { DriverConfig } from './config.js';

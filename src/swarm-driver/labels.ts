@@ -1,15 +1,10 @@
 // A secret's labels -> what the driver asks Vault and what the task receives. Labels under the
 // `vault.` prefix belong to the driver (an unknown one is an error); any other label is the
 // operator's own and ignored.
-import {
-  fieldName,
-  pathLike,
-  registry as registryHost,
-  type Source,
-  source,
-} from '../core/config.js';
 import type { FieldMap } from '../core/credential.js';
 import { ConfigError } from '../core/errors.js';
+import { type Source, source } from '../core/registry-entries.js';
+import { fieldName, pathLike, registry as registryHost } from '../core/validators.js';
 
 export const PREFIX = 'vault.';
 

@@ -1,8 +1,8 @@
 // The provider's pure parts: Go durations out (read back by the kubelet's parser), settings,
 // which registries entry serves an image, and the request's checks.
 import { describe, expect, it } from 'vitest';
-import type { Entry } from '../../src/core/config.js';
 import { entryForImage } from '../../src/core/image-entry.js';
+import type { Entry } from '../../src/core/registry-entries.js';
 import { imageRef } from '../../src/core/registry-name.js';
 import { goDuration } from '../../src/kubelet-provider/duration.js';
 import { parseRequest } from '../../src/kubelet-provider/request.js';

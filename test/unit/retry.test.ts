@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { VaultHttpError } from '../../src/core/errors.js';
+import { VaultHttpError } from '../../src/core/errors.js';
 import { unavailable } from '../../src/core/explain.js';
 import { judgeHttp, retryableStatus } from '../../src/core/http.js';
 import {
@@ -11,6 +11,7 @@ import {
 } from '../../src/core/retry.js';
 import type { Transport } from '../../src/core/transport.js';
 import { VaultClient } from '../../src/core/vault.js';
+import { judgeVault } from '../../src/core/vault-retry.js';
 
 function fakeClock(): Clock & { slept: number[] } {
   let now = 0;
@@ -199,5 +200,31 @@ describe('a Vault cluster electing a leader', () => {
     });
     await expect(vault.jwtLogin('jwt', 'r', 'x.y.z')).rejects.toThrow('internal error');
     expect(asked).toHaveLength(3);
+  });
+});
+
+describe('which Vault answers are retried', () => {
+  const vaultError = (status: number, text: string) =>
+    new VaultHttpError(status, 'dockerhub/token/bot/read', [text]);
+
+  it('never retries an engine error that every attempt repeats, even as a 500', () => {
+    for (const text of [
+      '1 error occurred:\n\t* unable to finde configuration for "bot"\n\n',
+      'requested scope "admin" is not permitted for user "bot"',
+      'invalid slice provided',
+    ])
+      expect(judgeVault(vaultError(500, text))).toEqual({ retry: false });
+  });
+
+  it('waits out an election until the deadline; other 500s count as retries', () => {
+    expect(judgeVault(vaultError(307, ''))).toEqual({ retry: true, untilDeadline: true });
+    expect(judgeVault(vaultError(500, 'active cluster node not found'))).toMatchObject({
+      untilDeadline: true,
+    });
+    expect(judgeVault(vaultError(500, 'internal error'))).toEqual({
+      retry: true,
+      retryAfterMs: undefined,
+    });
+    expect(judgeVault(vaultError(400, 'bad request')).retry).toBe(false);
   });
 });
