@@ -15,7 +15,7 @@ import { jwtEnvIdentity } from '../identity/jwt-env.js';
 import { jwtFileIdentity } from '../identity/jwt-file.js';
 import type { Relogin } from './job-settings.js';
 import { tokenReusable } from './lifetime.js';
-import { authOf, type MintContext } from './mint.js';
+import { authOf, type MintContext } from './mint-context.js';
 
 function identity(r: Relogin, env: NodeJS.ProcessEnv, retries: number): IdentityProvider {
   switch (r.identity.kind) {

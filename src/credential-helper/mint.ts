@@ -1,52 +1,14 @@
 // A new credential for one registry: log in to Vault (or reuse the cached token), issue from the
 // registry's Vault source, and describe how long it may be handed out. Runs holding the lock.
-import { authMethod } from '../auth/from-settings.js';
 import type { AuthMethod, VaultLogin } from '../auth/method.js';
 import { VaultHttpError } from '../core/errors.js';
 import { issueCredential } from '../core/issue.js';
 import type { Entry } from '../core/registry-entries.js';
-import { createTransport } from '../core/transport.js';
-import { VaultClient } from '../core/vault.js';
-import type { CacheDoc, CachedCredential } from './cache.js';
+import type { VaultClient } from '../core/vault.js';
+import type { CachedCredential } from './cache.js';
 import { jobToken } from './job-token.js';
 import { endsAt, tokenReusable, useUntil } from './lifetime.js';
-import type { HelperConfig } from './settings.js';
-
-export interface MintContext {
-  cfg: HelperConfig;
-  env: NodeJS.ProcessEnv;
-  doc: CacheDoc;
-  save: () => void;
-}
-
-/** What a registry's credential depends on in the configuration: where it comes from. */
-export function sourceOf(cfg: HelperConfig, entry: Entry): string {
-  const c = cfg.host.connection;
-  return JSON.stringify([c.url, c.namespace ?? '', entry.source, entry.fields]);
-}
-
-/** What a Vault login depends on in the configuration. */
-export function authOf(cfg: HelperConfig): string {
-  const c = cfg.host.connection;
-  return JSON.stringify([c.url, c.authNamespace ?? '', cfg.host.auth]);
-}
-
-export function vaultClient(cfg: HelperConfig, now: number): VaultClient {
-  const c = cfg.host.connection;
-  return new VaultClient({
-    url: c.url,
-    transport: createTransport(c.tls, c.names),
-    retries: c.retries,
-    deadline: now + c.timeoutMs,
-  });
-}
-
-export function hostAuth(ctx: Pick<MintContext, 'cfg' | 'env'>): AuthMethod {
-  return authMethod(ctx.cfg.host.auth, {
-    env: ctx.env,
-    namespace: ctx.cfg.host.connection.authNamespace,
-  });
-}
+import { authOf, hostAuth, type MintContext, sourceOf, vaultClient } from './mint-context.js';
 
 /** A login, remembered in the cache when it is ours to reuse and revoke (JWT, AppRole). */
 async function login(

@@ -7,7 +7,7 @@ import type { VaultLogin } from '../auth/method.js';
 import { describe, VdlError } from '../core/errors.js';
 import { revokePolicyPath } from '../core/vault.js';
 import type { CacheDoc, CachedCredential } from './cache.js';
-import { hostAuth, type MintContext, vaultClient } from './mint.js';
+import { hostAuth, type MintContext, vaultClient } from './mint-context.js';
 
 const revokePolicy = (leaseId: string) =>
   `path "${revokePolicyPath(leaseId)}" {\n  capabilities = ["update"]\n}`;
