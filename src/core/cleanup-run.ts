@@ -83,26 +83,26 @@ async function runCleanup(
   // docker logout and the revocations do not depend on each other: they run side by side, the
   // revocations first (their requests are on the wire while docker is being started).
   const [vaulted, dockered] = await Promise.all([
-    onVault.length ? revokeAll(onVault, cfg, deps, client ?? vaultClient(cfg, deps)) : [],
-    inTurn(onDocker, (step) => logout(step, deps)),
+    onVault.length ? revokeAll(onVault, cfg, deps, client) : [],
+    logoutAll(onDocker, deps),
   ]);
-  const after: Outcome[] = [...vaulted, ...dockered];
+  const outcomes: Outcome[] = [...vaulted, ...dockered];
   for (const step of plan) {
-    if (step.kind === 'job-summary') after.push(summarise(step, vaulted, logger));
-    else if (step.kind === 'remove-job-dir') after.push(removeDir(step, logger));
+    if (step.kind === 'job-summary') outcomes.push(summarise(step, vaulted, logger));
+    else if (step.kind === 'remove-job-dir') outcomes.push(removeDir(step, logger));
     // What Vault did not confirm revoked keeps the session open for a later cleanup (post after
     // main, logout run again).
-    else if (step.kind === 'mark-done' && !after.some((o) => o.leaves))
+    else if (step.kind === 'mark-done' && !outcomes.some((o) => o.leaves))
       deps.state.save({ done: true });
   }
 }
 
-async function inTurn<S extends CleanupStep>(
-  steps: S[],
-  run: (step: S) => Promise<Outcome>,
+async function logoutAll(
+  steps: Extract<CleanupStep, { kind: 'docker-logout' }>[],
+  deps: CleanupDeps,
 ): Promise<Outcome[]> {
   const out: Outcome[] = [];
-  for (const step of steps) out.push(await run(step));
+  for (const step of steps) out.push(await logout(step, deps));
   return out;
 }
 
@@ -111,8 +111,9 @@ async function revokeAll(
   steps: CleanupStep[],
   cfg: CleanupConfig,
   deps: CleanupDeps,
-  vault: VaultClient,
+  client?: VaultClient,
 ): Promise<Outcome[]> {
+  const vault = client ?? vaultClient(cfg, deps);
   const out: Outcome[] = [];
   for (const step of steps) {
     if (step.kind === 'revoke-lease') {
