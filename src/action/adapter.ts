@@ -1,9 +1,10 @@
 // The pieces of the core's interfaces that GitHub provides: masking, logging, step state.
 import * as core from '@actions/core';
+import type { CleanupDeps } from '../core/cleanup-run.js';
 import { nodeExec } from '../core/exec.js';
 import type { Logger, Masker } from '../core/ports.js';
 import { systemClock } from '../core/retry.js';
-import type { SessionDeps, SessionState, StateStore } from '../core/session.js';
+import type { SessionState, StateStore } from '../core/session-state.js';
 
 const KEY = 'session';
 
@@ -34,6 +35,6 @@ export function stateStore(): StateStore {
   };
 }
 
-export function baseDeps(): Omit<SessionDeps, 'identity'> {
+export function baseDeps(): CleanupDeps {
   return { masker, logger, state: stateStore(), exec: nodeExec, clock: systemClock };
 }

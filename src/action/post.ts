@@ -1,10 +1,9 @@
 // The Action's post step: logout and revoke (the credential-helper mode: every lease the helper
 // made, the job's Vault tokens, the job directory). Problems are warnings; the job never fails here.
 import * as core from '@actions/core';
+import { cleanup } from '../core/cleanup-run.js';
 import { describe } from '../core/errors.js';
 import { removeJobDir } from '../core/job-dir.js';
-import { cleanupJob } from '../core/job-session.js';
-import { cleanup } from '../core/session.js';
 import { baseDeps } from './adapter.js';
 import { readConfig } from './inputs.js';
 
@@ -17,7 +16,7 @@ export async function run(): Promise<void> {
       return;
     }
     const cfg = await readConfig(process.env);
-    await (s.jobDir ? cleanupJob(cfg, deps) : cleanup(cfg, deps));
+    await cleanup(cfg, deps);
     if (s.dockerDir) {
       removeJobDir(s.dockerDir);
       core.info(`Removed the job's DOCKER_CONFIG directory ${s.dockerDir}.`);

@@ -1,20 +1,16 @@
 // The CLI: `login` and `logout` over the same core as the Action. Logs go to stderr, --json to stdout.
 import { appendFileSync } from 'node:fs';
+import { cleanup } from '../core/cleanup-run.js';
 import type { Config } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type Exec, nodeExec } from '../core/exec.js';
-import { cleanupJob, JobModeUnavailable, loginJob } from '../core/job-session.js';
+import { JobModeUnavailable, loginJob } from '../core/job-session.js';
 import { loadConfig } from '../core/load-config.js';
 import type { Logger } from '../core/ports.js';
 import { defaultLabel } from '../core/registry-entries.js';
 import { systemClock } from '../core/retry.js';
-import {
-  type CleanupConfig,
-  cleanup,
-  type LoginResult,
-  loginAll,
-  type SessionDeps,
-} from '../core/session.js';
+import { type LoginResult, loginAll, type SessionDeps } from '../core/session.js';
+import type { CleanupConfig } from '../core/session-state.js';
 import type { RawInputs } from '../core/validators.js';
 import { packageVersion } from '../core/version.js';
 import { type Flags, HELP, INPUT_FLAGS, parseCommand } from './args.js';
@@ -224,7 +220,7 @@ async function logout(flags: Flags, env: NodeJS.ProcessEnv, io: Io): Promise<num
     clock: systemClock,
     borrowedToken: file.state.borrowed ? env.VAULT_TOKEN : undefined,
   };
-  await (file.state.jobDir ? cleanupJob(file.config, deps) : cleanup(file.config, deps));
+  await cleanup(file.config, deps);
   // What Vault did not confirm revoked keeps the state, so running logout again retries.
   if (state.load().done || !file.config.revoke) removeState(at.path);
   else {

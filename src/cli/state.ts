@@ -9,7 +9,7 @@ import {
   readPrivateFile,
   writePrivateFile,
 } from '../core/private-dir.js';
-import type { CleanupConfig, SessionState, StateStore } from '../core/session.js';
+import type { CleanupConfig, SessionState, StateStore } from '../core/session-state.js';
 import { UsageError } from './usage.js';
 
 /** What logout needs: no secret but the Vault token (and only one this tool created). */

@@ -1,31 +1,17 @@
 // The credential-helper mode of a CI job: login makes the job directory (core/job-dir.ts) and
-// leaves the leasing to the helper, which every later docker command runs; cleanup revokes every
-// lease the helper made and every Vault token of the job, then removes the directory.
+// leaves the leasing to the helper, which every later docker command runs; cleanup (cleanup-plan.ts)
+// revokes every lease the helper made and every Vault token of the job, then removes the directory.
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cleanup } from './cleanup-run.js';
 import type { Config } from './config.js';
 import { describe, VdlError } from './errors.js';
-import {
-  checkJobDir,
-  createJobDir,
-  type JobDir,
-  jobDirLayout,
-  readJobCache,
-  readPrivateText,
-  removeJobDir,
-  writeWrapper,
-} from './job-dir.js';
+import { createJobDir, type JobDir, readJobCache, removeJobDir, writeWrapper } from './job-dir.js';
 import { userDockerDir, writeJobDockerConfig } from './job-docker-config.js';
 import { writePrivateFile } from './private-dir.js';
 import { DOCKER_HUB_AUTH_KEY, registryKey } from './registry-name.js';
-import {
-  type CleanupConfig,
-  type LoginResult,
-  type SessionDeps,
-  vaultClient,
-  vaultToken,
-} from './session.js';
-import type { VaultClient } from './vault.js';
+import { type LoginResult, type SessionDeps, vaultToken } from './session.js';
+import { vaultClient } from './vault-connect.js';
 
 /** How the helper logs in again when the job's token could not be renewed (credential_helper.job.relogin). */
 export interface Relogin {
@@ -179,86 +165,11 @@ export async function loginJob(
     return { dir: d, results: await firstLeases(cfg, deps, d) };
   } catch (err) {
     deps.logger.warn('The credential-helper mode failed after Vault issued a token; revoking it.');
-    await cleanupJob(cfg, deps, vault);
+    await cleanup(cfg, deps, vault);
     if (err instanceof JobModeUnavailable)
       deps.state.save({ jobDir: undefined, vaultToken: undefined, done: undefined });
     throw err;
   }
-}
-
-/**
- * Revokes every lease the helper made (read from the job directory's cache) and every Vault
- * token of the job, then removes the directory. Never throws: problems are warnings that say when
- * what is left ends on its own.
- */
-export async function cleanupJob(
-  cfg: CleanupConfig,
-  deps: Omit<SessionDeps, 'identity'>,
-  client?: VaultClient,
-): Promise<void> {
-  const { logger } = deps;
-  const s = deps.state.load();
-  if (s.done) {
-    logger.info('Already cleaned up; nothing to do.');
-    return;
-  }
-  const dir = s.jobDir ?? '';
-  let view = readJobCache(jobDirLayout(dir));
-  let fileToken: string | undefined;
-  let present = true;
-  try {
-    checkJobDir(dir);
-    fileToken = readPrivateText(jobDirLayout(dir).tokenFile)?.trim();
-  } catch {
-    present = false;
-    view = { leases: [], tokens: [], entries: {} };
-    logger.info(`The job directory ${dir} is gone already.`);
-  }
-  const tokens = [...new Set([fileToken, ...view.tokens, s.vaultToken])].filter((t): t is string =>
-    Boolean(t),
-  );
-  for (const t of tokens) deps.masker.mask(t);
-  const now = deps.clock.now();
-  const leases = [...new Map(view.leases.map((l) => [l.leaseId, l])).values()];
-  const live = leases.filter((l) => !l.endsAt || l.endsAt > now);
-  const lastEnd = Math.max(now, ...leases.map((l) => l.endsAt ?? 0));
-  const ends = ` It ends on its own by ${new Date(lastEnd).toISOString()}.`;
-  let left = false;
-  if (cfg.revoke && tokens.length) {
-    const vault = client ?? vaultClient(cfg, deps);
-    let revoked = 0;
-    for (const l of live) {
-      try {
-        if ((await vault.revokeLease(l.leaseId, tokens[0] as string, cfg.namespace)) !== 'revoked')
-          break; // The policy lacks sys/leases/revoke: revoke-self below covers them.
-        revoked++;
-      } catch (err) {
-        logger.warn(`Could not revoke lease ${l.leaseId}: ${describe(err)}${ends}`);
-      }
-    }
-    let tokensRevoked = 0;
-    for (const t of tokens) {
-      try {
-        if ((await vault.revokeSelf(t, cfg.authNamespace)) === 'revoked') tokensRevoked++;
-      } catch (err) {
-        left = true;
-        logger.warn(`Could not revoke a Vault token of the job: ${describe(err)}${ends}`);
-      }
-    }
-    logger.info(
-      `Credential helper: ${live.length} live lease(s) of ${leases.length} made during the job revoked (${revoked} explicitly, the rest with the token); ${tokensRevoked} Vault token(s) revoked.`,
-    );
-  } else if (live.length)
-    logger.info(`revoke is off: ${live.map((l) => l.leaseId).join(', ')} stay alive.${ends}`);
-  if (present)
-    try {
-      removeJobDir(dir);
-      logger.info(`Removed the job directory ${dir}.`);
-    } catch (err) {
-      left = true;
-      logger.warn(`Could not remove the job directory ${dir}: ${describe(err)}`);
-    }
-  if (cfg.revoke && !left) deps.state.save({ done: true });
 }
 
 /**

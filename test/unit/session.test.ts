@@ -1,9 +1,11 @@
 // The login and cleanup flows over fakes: ordering of masks, state, and cleanup after failures.
 import { describe, expect, it } from 'vitest';
+import { cleanup } from '../../src/core/cleanup-run.js';
 import { parseConfig } from '../../src/core/config.js';
 import { VaultHttpError } from '../../src/core/errors.js';
 import type { Exec } from '../../src/core/exec.js';
-import { cleanup, login, type SessionDeps, type SessionState } from '../../src/core/session.js';
+import { login, type SessionDeps } from '../../src/core/session.js';
+import type { SessionState } from '../../src/core/session-state.js';
 import type { VaultClient } from '../../src/core/vault.js';
 
 const cfg = parseConfig({ url: 'https://v.test', role: 'ci', account: 'bot', registry: 'r.test' });
