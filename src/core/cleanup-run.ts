@@ -5,6 +5,7 @@ import { type CleanupStep, type JobDirContents, planCleanup } from './cleanup-pl
 import { dockerLogout } from './docker.js';
 import { describe } from './errors.js';
 import type { Exec } from './exec.js';
+import { vaultClient } from './flow-vault-client.js';
 import {
   checkJobDir,
   jobDirLayout,
@@ -16,7 +17,6 @@ import type { Logger, Masker } from './ports.js';
 import type { Clock } from './retry.js';
 import { type CleanupConfig, type StateStore, saveRecord } from './session-state.js';
 import { revokePolicyPath, type VaultClient } from './vault.js';
-import { vaultClient } from './vault-connect.js';
 
 export interface CleanupDeps {
   /** A Vault token the user brought: used to revoke leases, never revoked itself. */

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { cleanup } from './cleanup-run.js';
 import type { Config } from './config.js';
 import { describe, VdlError } from './errors.js';
+import { vaultClient } from './flow-vault-client.js';
 import { createJobDir, type JobDir, readJobCache, removeJobDir, writeWrapper } from './job-dir.js';
 import { userDockerDir, writeJobDockerConfig } from './job-docker-config.js';
 import { writePrivateFile } from './private-dir.js';
 import { DOCKER_HUB_AUTH_KEY, registryKey } from './registry-name.js';
 import { type LoginResult, type SessionDeps, vaultToken } from './session.js';
-import { vaultClient } from './vault-connect.js';
 
 /** How the helper logs in again when the job's token could not be renewed (credential_helper.job.relogin). */
 export interface Relogin {

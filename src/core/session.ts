@@ -5,13 +5,13 @@ import type { Config } from './config.js';
 import { dockerLogin } from './docker.js';
 import { VdlError } from './errors.js';
 import { explainLogin } from './explain.js';
+import { vaultClient } from './flow-vault-client.js';
 import { issueCredential } from './issue.js';
 import type { IdentityProvider } from './ports.js';
 import type { Entry } from './registry-entries.js';
 import { saveRecord } from './session-state.js';
 import { naming } from './setting-names.js';
 import type { VaultClient } from './vault.js';
-import { vaultClient } from './vault-connect.js';
 
 export interface SessionDeps extends CleanupDeps {
   /** Where the JWT comes from; not needed with `borrowedToken`. */

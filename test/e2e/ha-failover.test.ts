@@ -101,6 +101,7 @@ it('rate-limit quotas: 429 retried after at least 1 s, or stopped naming the quo
 it('a post step during the election still revokes; without Vault it says what is left and until when', async () => {
   const r = await postDuringElection(env, jobs, 3);
   console.log(JSON.stringify(r, null, 1));
+  expect(r.failedPosts).toEqual([]);
   expect(r.postsOk).toBe(3);
   expect(r.revoked).toBe(3);
   expect(r.registryTokensLeft).toBe(0);

@@ -161,12 +161,13 @@ function runStep(
       output += d;
     });
     child.on('error', reject);
-    child.on('close', (code) =>
+    child.on('close', (code, signal) =>
       resolve({
         exitCode: code ?? 1,
         stdout,
         stderr,
-        output,
+        // A step killed by a signal says so: the runner would show the job as cancelled.
+        output: signal ? `${output}\n[the step was ended by ${signal}]` : output,
         commands: parseWorkflowCommands(stdout),
         files: {
           output: readFileSync(files.output, 'utf8'),

@@ -431,6 +431,8 @@ export interface PostResult {
   /** Posts run right after the active node was killed (Vault through the front standby). */
   posts: number;
   postsOk: number;
+  /** What each post that did not exit 0 printed, and how it ended. */
+  failedPosts: string[];
   /** Posts whose output says the Vault token was revoked. */
   revoked: number;
   postMs: { p50: number; max: number };
@@ -470,6 +472,9 @@ export async function postDuringElection(env: HaEnv, jobs: Jobs, n: number): Pro
   return {
     posts: ours.length,
     postsOk: ours.filter((p) => p.exitCode === 0).length,
+    failedPosts: ours
+      .filter((p) => p.exitCode !== 0)
+      .map((p) => `exit ${p.exitCode} after ${p.ms} ms:\n${p.output.slice(-3000)}`),
     revoked: ours.filter((p) => p.output.includes('Vault token revoked')).length,
     postMs: {
       p50: quantile(

@@ -6,7 +6,7 @@ import { naming } from './setting-names.js';
 import { createTransport } from './transport.js';
 import { VaultClient } from './vault.js';
 
-/** A client on undici for `cfg`, retries said through the logger; a test's `deps.vault` as is. */
+/** A client for `cfg` whose retries are said through the logger; a test's `deps.vault` as is. */
 export function vaultClient(
   cfg: Pick<Config, 'url' | 'tls' | 'retries' | 'timeoutMs' | 'names'>,
   deps: { clock: Clock; logger: Logger; vault?: VaultClient },
