@@ -1,35 +1,84 @@
-// The building blocks of the configuration file's schemas (host-config-schema.ts): a section is a
-// strict mapping, a value is parsed by one function and refused with the message the file's user
-// reads after the key's name (`Config file F: key "vault.timeout": must be ...`).
-import * as z from 'zod/mini';
+// The building blocks of the configuration file's schemas (host-config-schema.ts). A field parses
+// one value at a key path, or refuses it with the sentence the file's user reads after the key's
+// name (`Config file F: key "vault.timeout": must be ...`). A section is a strict mapping of
+// fields. (Why not zod: docs/design-notes.md.)
 import { DURATION_FORMS, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 
-const got = (v: unknown) => `got ${JSON.stringify(v)}`;
-
-/** A value `parse` turns into its setting, or refuses (undefined) with `refusal(value)`. */
-export function value<T>(parse: (v: unknown) => T | undefined, refusal: (v: unknown) => string) {
-  return z.transform((v: unknown, ctx) => {
-    const out = parse(v);
-    if (out !== undefined) return out;
-    ctx.issues.push({ code: 'custom', message: refusal(v), input: v });
-    return z.NEVER;
-  });
+/** A value refused at `path` (keys from the top of the file). */
+export class Refusal extends Error {
+  constructor(
+    readonly path: string[],
+    readonly detail: string,
+  ) {
+    super(`${path.join('.')}: ${detail}`);
+    this.name = 'Refusal';
+  }
 }
 
-/** A mapping with exactly these keys (each optional unless its schema says otherwise). */
-export function section<S extends z.core.$ZodLooseShape>(shape: S) {
+export type Field<T> = (value: unknown, at: string[]) => T;
+type Shape = Record<string, Field<unknown>>;
+type Out<S extends Shape, K extends keyof S> = ReturnType<S[K]>;
+/** A section's settings: a key whose field may give undefined is optional. */
+export type Parsed<S extends Shape> = {
+  [K in keyof S as undefined extends Out<S, K> ? K : never]?: Out<S, K>;
+} & { [K in keyof S as undefined extends Out<S, K> ? never : K]: Out<S, K> };
+
+const got = (v: unknown) => `got ${JSON.stringify(v)}`;
+
+/** A mapping with exactly these keys; each field says whether its key may be absent. */
+export function section<S extends Shape>(shape: S): Field<Parsed<S>> {
   const keys = Object.keys(shape);
-  return z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys'
-        ? `is not a known key; expected ${keys.length === 1 ? keys[0] : `one of ${keys.join(', ')}`}.`
-        : 'must be a mapping.',
-  });
+  const expected = keys.length === 1 ? keys[0] : `one of ${keys.join(', ')}`;
+  return (v, at) => {
+    const doc = v ?? {};
+    if (typeof doc !== 'object' || Array.isArray(doc)) throw new Refusal(at, 'must be a mapping.');
+    for (const k of Object.keys(doc))
+      if (!keys.includes(k))
+        throw new Refusal([...at, k], `is not a known key; expected ${expected}.`);
+    const entries = keys.map((k) => [
+      k,
+      shape[k]?.((doc as Record<string, unknown>)[k], [...at, k]),
+    ]);
+    return Object.fromEntries(entries) as Parsed<S>;
+  };
+}
+
+/** Absent is undefined. */
+export const optional =
+  <T>(field: Field<T>): Field<T | undefined> =>
+  (v, at) =>
+    v === undefined ? undefined : field(v, at);
+
+/** Absent is `fallback`. */
+export const withDefault =
+  <T>(field: Field<T>, fallback: T): Field<T> =>
+  (v, at) =>
+    v === undefined ? fallback : field(v, at);
+
+/** A rule across a section's keys, run after each key was parsed. */
+export const checked =
+  <T>(field: Field<T>, rule: (parsed: T, at: string[]) => void): Field<T> =>
+  (v, at) => {
+    const out = field(v, at);
+    rule(out, at);
+    return out;
+  };
+
+/** A value `parse` turns into its setting, or refuses (undefined) with `refusal(value)`. */
+export function value<T>(
+  parse: (v: unknown) => T | undefined,
+  refusal: (v: unknown) => string,
+): Field<T> {
+  return (v, at) => {
+    const out = parse(v);
+    if (out === undefined) throw new Refusal(at, refusal(v));
+    return out;
+  };
 }
 
 /** A scalar, as text; `required` is the message when the key is absent. */
-export function text(required?: string) {
+export function text(required?: string): Field<string> {
   return value(
     (v) =>
       typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean'
@@ -39,7 +88,7 @@ export function text(required?: string) {
   );
 }
 
-export function flag() {
+export function flag(): Field<boolean> {
   return value(
     (v) => (v === true || v === 'true' ? true : v === false || v === 'false' ? false : undefined),
     (v) => `must be true or false; ${got(v)}.`,
@@ -47,7 +96,7 @@ export function flag() {
 }
 
 /** Whole seconds (duration.ts), at most `max`. */
-export function duration(max?: { seconds: number; as: string }) {
+export function duration(max?: { seconds: number; as: string }): Field<number> {
   return value(
     (v) => {
       const s = parseDuration(v);
@@ -57,14 +106,14 @@ export function duration(max?: { seconds: number; as: string }) {
   );
 }
 
-export function oneOf<const T extends string>(choices: readonly T[], explain?: string) {
+export function oneOf<const T extends string>(choices: readonly T[], explain?: string): Field<T> {
   return value(
     (v) => choices.find((c) => c === v),
     (v) => `must be ${explain ?? `one of ${choices.join(', ')}`}; ${got(v)}.`,
   );
 }
 
-export function absolutePath() {
+export function absolutePath(): Field<string> {
   return value(
     (v) => (typeof v === 'string' && v.startsWith('/') ? v : undefined),
     (v) => `must be an absolute path; ${got(v)}.`,
@@ -72,19 +121,18 @@ export function absolutePath() {
 }
 
 /** Text a shared validator accepts (pathLike, segment): its refusal is the message. */
-export function checkedText(check: (name: string, v: string) => string, required?: string) {
-  return z.transform((v: unknown, ctx) => {
-    if (typeof v !== 'string' && typeof v !== 'number') {
-      const message = v === undefined && required ? required : 'must be a string.';
-      ctx.issues.push({ code: 'custom', message, input: v });
-      return z.NEVER;
-    }
+export function checkedText(
+  check: (name: string, v: string) => string,
+  required?: string,
+): Field<string> {
+  return (v, at) => {
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new Refusal(at, v === undefined && required ? required : 'must be a string.');
     try {
       return check('', String(v).trim());
     } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      ctx.issues.push({ code: 'custom', message: err.detail, input: v });
-      return z.NEVER;
+      if (err instanceof ConfigError) throw new Refusal(at, err.detail);
+      throw err;
     }
-  });
+  };
 }

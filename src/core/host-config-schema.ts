@@ -2,20 +2,22 @@
 // helper, kubelet provider, Swarm driver) reads the file through all of them, so one shared
 // /etc/vault-docker-login/config.yml serves each, and a mistake in any section is found by each.
 // Sections give the settings' form; what they mean (defaults, cross-checks) is the entry point's.
-import * as z from 'zod/mini';
 import {
   absolutePath,
+  checked,
   checkedText,
   duration,
   flag,
   oneOf,
+  optional as opt,
+  Refusal,
   section,
   text,
   value,
+  withDefault,
 } from './host-config-fields.js';
 import { pathLike, segment } from './validators.js';
 
-const opt = z.optional;
 const DAY = { seconds: 86_400, as: '24h' };
 
 export const VAULT_SECTION = section({
@@ -30,73 +32,64 @@ export const VAULT_SECTION = section({
   retries: opt(text()),
 });
 
-const mount = (fallback: string) => z._default(checkedText(pathLike), fallback);
+const mount = (fallback: string) => withDefault(checkedText(pathLike), fallback);
 const need = (method: string, why: string) => `is required with auth.method ${method}: ${why}.`;
 
 export const AUTH_METHODS = ['token', 'token_file', 'jwt', 'approle'] as const;
 
 /** The `auth` section takes the keys of its `method`. */
 export const AUTH_SECTIONS = {
-  token: section({ method: z.literal('token') }),
+  token: section({ method: text() }),
   token_file: section({
-    method: z.literal('token_file'),
+    method: text(),
     token_file: text(need('token_file', 'the Vault Agent sink file')),
   }),
   jwt: section({
-    method: z.literal('jwt'),
+    method: text(),
     mount: mount('jwt'),
     role: checkedText(segment, need('jwt', 'the JWT role to log in with')),
     jwt_file: opt(text()),
   }),
-  approle: z.pipe(
+  approle: checked(
     section({
-      method: z.literal('approle'),
+      method: text(),
       mount: mount('approle'),
       role_id: opt(text()),
       role_id_file: opt(text()),
       secret_id_file: text(need('approle', 'the file holding the secret_id or its wrapping token')),
-      secret_id_wrapped: z._default(flag(), false),
+      secret_id_wrapped: withDefault(flag(), false),
       role_name: opt(checkedText(segment)),
       state_dir: opt(absolutePath()),
     }),
-    z.transform((a, ctx) => {
+    (a, at) => {
       if (!a.role_id === !a.role_id_file)
-        ctx.issues.push({
-          code: 'custom',
-          message: 'or auth.role_id_file is required (one of them).',
-          path: ['role_id'],
-          input: a,
-        });
-      return a;
-    }),
+        throw new Refusal([...at, 'role_id'], 'or auth.role_id_file is required (one of them).');
+    },
   ),
 };
 
 export const AUTH_METHOD = section({
-  method: z._default(oneOf(AUTH_METHODS), 'token'),
+  method: withDefault(oneOf(AUTH_METHODS), 'token'),
 });
 
 const IDENTITIES = ['github', 'jwt_env', 'jwt_file'] as const;
-const RELOGIN = z.pipe(
+const RELOGIN = checked(
   section({
-    identity: z._default(oneOf(IDENTITIES), 'github'),
+    identity: withDefault(oneOf(IDENTITIES), 'github'),
     jwt_env: opt(text()),
     jwt_file: opt(text()),
-    mount: z._default(text(), 'jwt'),
+    mount: withDefault(text(), 'jwt'),
     role: text('is required.'),
     audience: opt(text()),
   }),
-  z.transform((r, ctx) => {
+  (r, at) => {
     const key = r.identity === 'github' ? undefined : r.identity;
     if (key && !r[key])
-      ctx.issues.push({
-        code: 'custom',
-        message: `is required with credential_helper.job.relogin.identity ${key}.`,
-        path: [key],
-        input: r,
-      });
-    return r;
-  }),
+      throw new Refusal(
+        [...at, key],
+        `is required with credential_helper.job.relogin.identity ${key}.`,
+      );
+  },
 );
 
 export const CREDENTIAL_HELPER_SECTION = section({
@@ -108,7 +101,7 @@ export const CREDENTIAL_HELPER_SECTION = section({
   ),
   renew_before: opt(duration(DAY)),
   static_ttl: opt(duration(DAY)),
-  job: opt(section({ renew: z._default(flag(), true), relogin: opt(RELOGIN) })),
+  job: opt(section({ renew: withDefault(flag(), true), relogin: opt(RELOGIN) })),
 });
 
 export const CACHE_KEY_TYPES = ['Image', 'Registry', 'Global'] as const;
@@ -132,14 +125,17 @@ export const KUBELET_SECTION = section({
 
 export const DRIVER_SECTION = section({ socket: opt(text()) });
 
+/** A section judged by its own schema afterwards. */
+const anything = (v: unknown) => v;
+
 /** The file's top level: the shared sections, then each entry point's own. */
 export const TOP_LEVEL = section({
-  vault: opt(z.unknown()),
-  auth: opt(z.unknown()),
-  registries: opt(z.unknown()),
-  engine_mount: z._default(checkedText(pathLike), 'dockerhub'),
+  vault: anything,
+  auth: anything,
+  registries: anything,
+  engine_mount: withDefault(checkedText(pathLike), 'dockerhub'),
   label: opt(text()),
-  credential_helper: opt(z.unknown()),
-  kubelet: opt(z.unknown()),
-  driver: opt(z.unknown()),
+  credential_helper: anything,
+  kubelet: anything,
+  driver: anything,
 });

@@ -2,8 +2,8 @@
 // driver): the Vault connection, how to log in, the same `registries` entries the Action, orb and
 // CLI accept, and each entry point's own section. One loader for all three: each section has one
 // schema (host-config-schema.ts), and a refusal names the file and the key.
-import type * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
+import { type Field, Refusal } from './host-config-fields.js';
 import { type FileHints, readHostConfigFile } from './host-config-file.js';
 import { HOST_FILE_NAMES } from './host-config-names.js';
 import {
@@ -41,9 +41,9 @@ export type AuthSettings =
 
 /** Each entry point's own section, in the form its schema gives (the entry point defaults it). */
 export interface OwnSections {
-  credential_helper: z.output<typeof CREDENTIAL_HELPER_SECTION>;
-  kubelet: z.output<typeof KUBELET_SECTION>;
-  driver: z.output<typeof DRIVER_SECTION>;
+  credential_helper: ReturnType<typeof CREDENTIAL_HELPER_SECTION>;
+  kubelet: ReturnType<typeof KUBELET_SECTION>;
+  driver: ReturnType<typeof DRIVER_SECTION>;
 }
 
 export interface HostConfig {
@@ -87,19 +87,15 @@ function normalized(value: unknown, keepRaw: string[] = []): unknown {
   );
 }
 
-/** The first thing `schema` refuses in `value`, as the key's name and the schema's words. */
-function parsed<S extends z.ZodMiniType>(
-  schema: S,
-  value: unknown,
-  at: string[],
-  label: string,
-): z.output<S> {
-  const r = schema.safeParse(value ?? {});
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = [...at, ...(issue?.path ?? []).map(String)];
-  if (issue?.code === 'unrecognized_keys' && issue.keys[0]) path.push(issue.keys[0]);
-  throw new ConfigError(path.join('.') || '(top level)', issue?.message ?? 'is not valid.', label);
+/** `field` applied to the section at `at`; a refusal names the file and the key. */
+function parsed<T>(field: Field<T>, value: unknown, at: string[], label: string): T {
+  try {
+    return field(value, at);
+  } catch (err) {
+    if (err instanceof Refusal)
+      throw new ConfigError(err.path.join('.') || '(top level)', err.detail, label);
+    throw err;
+  }
 }
 
 function authSettings(doc: unknown, label: string): AuthSettings {

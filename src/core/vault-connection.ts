@@ -1,6 +1,5 @@
 // The Vault connection every entry point needs, host entry points included: the address, the
 // namespaces, the time limit and retries, and TLS, each with its standard VAULT_* fallback.
-import * as z from 'zod/mini';
 import { ConfigError } from './errors.js';
 import type { SettingNames } from './setting-names.js';
 import { bool, inputReader, int, pathLike, type RawInputs } from './validators.js';
@@ -43,14 +42,13 @@ function vaultUrl(value: string | undefined): string {
       'url',
       'is required (or set VAULT_ADDR); expected https://vault.example.com.',
     );
-  const parsed = z.url({ protocol: /^https?$/ }).safeParse(value);
-  if (!parsed.success) {
+  const u = URL.canParse(value) ? new URL(value) : undefined;
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || !u.hostname) {
     throw new ConfigError(
       'url',
       `must be an http(s) URL such as https://vault.example.com; got "${value}".`,
     );
   }
-  const u = new URL(value);
   if (u.search || u.hash || u.username || u.password) {
     throw new ConfigError('url', 'must not carry a query, fragment or credentials.');
   }

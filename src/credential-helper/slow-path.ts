@@ -1,6 +1,6 @@
 // Everything that needs the configuration parsed and Vault: a `get` the cache cannot answer, and
 // `erase`. Loaded with import() only then, and only by the process holding the cache's lock, so a
-// cached `get` (or one waiting for another's answer) never loads the parser, zod or undici.
+// cached `get` (or one waiting for another's answer) never loads the configuration parser or undici.
 import { debugLog } from '../core/debug-log.js';
 import { registryKey } from '../core/registry-name.js';
 import { type CacheDoc, emptyCache, held, lookup, readCache, writeCache } from './cache.js';
