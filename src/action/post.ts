@@ -11,12 +11,9 @@ export async function run(): Promise<void> {
   try {
     const deps = baseDeps();
     const s = deps.state.load();
-    if (!s.vaultToken && !s.loggedIn && !s.jobDir) {
-      core.info('Nothing to clean up: the main step did not log in.');
-      return;
-    }
-    const cfg = await readConfig(process.env);
-    await cleanup(cfg, deps);
+    if (s.vaultToken || s.loggedIn || s.jobDir) await cleanup(await readConfig(process.env), deps);
+    else core.info('Nothing to clean up in Vault or docker: the main step did not log in.');
+    // Made before the login, so also there when main failed before Vault answered.
     if (s.dockerDir) {
       removeJobDir(s.dockerDir);
       core.info(`Removed the job's DOCKER_CONFIG directory ${s.dockerDir}.`);

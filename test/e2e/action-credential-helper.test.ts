@@ -279,6 +279,28 @@ describe('login mode (credential-helper: false)', () => {
     collect(run);
   });
 
+  it('on a self-hosted runner, a main that failed before Vault answered still has its DOCKER_CONFIG removed by post', async () => {
+    const run = await runAction({
+      env,
+      inputs: inputs({ 'credential-helper': 'false' }),
+      post: false,
+      idToken: false,
+      extraEnv: {
+        RUNNER_ENVIRONMENT: 'self-hosted',
+        DOCKER_CONFIG: undefined,
+        HOME: join(env.tmpDir, 'self-hosted-home-2'),
+      },
+    });
+    expect(run.main.exitCode).toBe(1);
+    const own = run.stepEnv.DOCKER_CONFIG ?? '';
+    expect(existsSync(own)).toBe(true);
+    const post = await run.runPost();
+    expect(post.exitCode, post.output).toBe(0);
+    expect(post.output).toContain('Nothing to clean up in Vault or docker');
+    expect(existsSync(join(own, '..'))).toBe(false);
+    collect(run);
+  });
+
   it('falls back to docker login with the warning where the job directory cannot be made', async () => {
     const run = await runAction({
       env,
