@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { makeToken } from '../harness/approle.js';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
 import { findLeaks } from '../harness/leak.js';
 import { run } from '../harness/procs.js';
@@ -163,6 +164,20 @@ describe('vault-docker-login login --credential-helper', () => {
     await expectAllDead(env, w);
     seen.push(...w.secrets());
     scan += w.printed;
+  });
+
+  it("with the user's own VAULT_TOKEN the mode is refused before anything is made: that token must not be revoked", async () => {
+    const own = await makeToken(env, ['dockerhub-rw-revoke'], '1h');
+    seen.push(own);
+    const job = { ...gitlabJob('5501'), VAULT_TOKEN: own };
+    const leases = env.engine.liveLeases().length;
+    const r = await cli([...loginArgs(), '--identity', 'vault-token'], job);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--credential-helper needs a JWT login');
+    expect(r.stderr).toContain('Pass --identity, or leave out --credential-helper.');
+    expect(r.stdout).toBe('');
+    expect(env.engine.liveLeases()).toHaveLength(leases);
+    expect(await env.vaultTokenAlive(own)).toBe(true);
   });
 
   it("two jobs of one user: another job's logout is refused; one logout leaves the other working", async () => {
