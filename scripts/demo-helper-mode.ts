@@ -1,26 +1,13 @@
 // The demo's first part: the Action's default, credential-helper mode. Main logs in to Vault and
 // writes the job's directory; a later step's `docker pull` leases through the job's credential
 // helper; post revokes every lease and token of the job and removes the directory.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runAction } from '../test/harness/github-runner.js';
 import type { DaemonEnv } from '../test/harness/index.js';
-import { run } from '../test/harness/procs.js';
+import { JobWitness } from '../test/harness/job-witness.js';
 
 export type Row = (ok: boolean, step: string, ms: string, detail: string) => void;
-
-/** What the job's helper holds: its leases and credentials, and the job's Vault token. */
-function held(jobDir: string) {
-  const creds: { username: string; secret: string; leaseId?: string }[] = [];
-  const cache = join(jobDir, 'cache');
-  for (const n of readdirSync(cache).filter((f) => f.endsWith('.json'))) {
-    const doc = JSON.parse(readFileSync(join(cache, n), 'utf8')) as {
-      entries?: Record<string, { username: string; secret: string; leaseId?: string }>;
-    };
-    creds.push(...Object.values(doc.entries ?? {}));
-  }
-  return { creds, token: readFileSync(join(jobDir, 'token'), 'utf8').trim() };
-}
 
 export async function demoHelperMode(
   env: DaemonEnv,
@@ -33,6 +20,7 @@ export async function demoHelperMode(
   const job = await runAction({ env, inputs, post: false });
   const step = { ...job.stepEnv, ...env.daemon.env(job.stepEnv.DOCKER_CONFIG) };
   const jobDir = dirname(step.DOCKER_CONFIG ?? '');
+  const w = new JobWitness(jobDir);
   const jobLeases = () => env.engine.liveLeases().length - leasesBefore;
   const mainOk = job.main.exitCode === 0 && existsSync(join(jobDir, 'token')) && jobLeases() === 1;
   row(
@@ -44,13 +32,13 @@ export async function demoHelperMode(
 
   say('\nlater steps of the job (docker run by the job, as in a workflow)');
   const t0 = Date.now();
-  const first = await run('docker', ['pull', env.privateImage], { env: step });
+  const first = await w.step('docker', ['pull', env.privateImage], step);
   const firstMs = String(Date.now() - t0);
 
   const t1 = Date.now();
-  const again = await run('docker', ['pull', env.privateImage], { env: step });
+  const again = await w.step('docker', ['pull', env.privateImage], step);
   const againMs = String(Date.now() - t1);
-  const { creds, token } = held(jobDir);
+  const creds = [...w.creds.values()];
   const leased = jobLeases();
   row(
     first.code === 0 && leased === 1,
@@ -71,7 +59,7 @@ export async function demoHelperMode(
   for (const c of creds) refused &&= !(await env.registry.canLogin(c.username, c.secret));
   const after = {
     leases: post.exitCode === 0 && jobLeases() === 0 && refused,
-    token: !(await env.vaultTokenAlive(token)),
+    token: !(await Promise.all([...w.tokens].map((t) => env.vaultTokenAlive(t)))).some(Boolean),
     dir: !existsSync(jobDir),
   };
   row(
@@ -80,12 +68,12 @@ export async function demoHelperMode(
     '',
     "every lease the job's helper made; the registry refuses them",
   );
-  row(after.token, 'token revoked', '', "OpenBao refuses the job's Vault token");
+  row(after.token, 'token revoked', '', 'OpenBao refuses every Vault token of the job');
   row(after.dir, 'directory gone', '', 'the job directory, its cache and token file are removed');
   say(`  post step: ${post.ms} ms in all, process start included\n`);
   return {
     ok: mainOk && first.code === 0 && again.code === 0 && Object.values(after).every(Boolean),
-    printed: `${job.everything}\n${first.stdout}${first.stderr}\n${again.stdout}${again.stderr}`,
-    secrets: [token, ...creds.map((c) => c.secret)],
+    printed: `${job.everything}\n${w.printed}`,
+    secrets: w.secrets(),
   };
 }

@@ -9,10 +9,11 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeArgvRecorder } from '../harness/argv-recorder.js';
 import { type ActionRun, runAction } from '../harness/github-runner.js';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
+import { JobWitness } from '../harness/job-witness.js';
 import { findLeaks } from '../harness/leak.js';
 import { revokeAllLeases } from './credential-helper-host.js';
 import { CREDENTIAL_REFUSED, PULL_DENIED } from './expect-pull.js';
-import { expectAllDead, JobWitness, leaseEnded, shortTokenRole, until } from './job-mode.js';
+import { expectAllDead, leaseEnded, shortTokenRole, until } from './job-mode.js';
 
 const TTL = 4; // lease TTL, seconds
 const TOKEN_TTL = 8; // the role's token TTL, seconds: renewed while the job pulls

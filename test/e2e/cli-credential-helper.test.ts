@@ -10,11 +10,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { makeToken } from '../harness/approle.js';
 import { type DaemonEnv, startEnv } from '../harness/index.js';
+import { JobWitness } from '../harness/job-witness.js';
 import { findLeaks } from '../harness/leak.js';
 import { run } from '../harness/procs.js';
 import { revokeAllLeases } from './credential-helper-host.js';
 import { CREDENTIAL_REFUSED } from './expect-pull.js';
-import { expectAllDead, JobWitness, leaseEnded, shortTokenRole, until } from './job-mode.js';
+import { expectAllDead, leaseEnded, shortTokenRole, until } from './job-mode.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'index.js');
 const TTL = 4;

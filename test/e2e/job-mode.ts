@@ -1,11 +1,10 @@
 // Shared pieces of the credential-helper mode's end-to-end tests (Action and CLI): a JWT role with
-// a short token TTL, docker run as a later step of the job, the credentials the job's helper holds
-// (collected to prove afterwards that the registry refuses every one), and polls on lease ends.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// a short token TTL, polls on lease ends, and the check that everything a job held is dead
+// (JobWitness, in the harness, collects it).
 import { expect } from 'vitest';
-import { run, waitFor } from '../harness/procs.js';
-import type { CommandResult, DaemonEnv } from '../harness/types.js';
+import type { JobWitness } from '../harness/job-witness.js';
+import { waitFor } from '../harness/procs.js';
+import type { DaemonEnv } from '../harness/types.js';
 
 /** A copy of a role (the GitHub one by default) with a short token TTL, renewable up to `maxTtl`. */
 export async function shortTokenRole(
@@ -35,46 +34,6 @@ export async function shortTokenRole(
     token_max_ttl: maxTtl,
   });
   return name;
-}
-
-/** What a job's helper holds: every credential and Vault token it was given, for later checks. */
-export class JobWitness {
-  readonly creds = new Map<string, { username: string; secret: string }>();
-  readonly leases = new Set<string>();
-  readonly tokens = new Set<string>();
-  printed = '';
-
-  constructor(readonly jobDir: string) {}
-
-  /** Reads the job directory (the test runs as the job's user). */
-  look(): void {
-    const cache = join(this.jobDir, 'cache');
-    for (const n of readdirSync(cache).filter((f) => /^credential-helper-.*\.json$/.test(f))) {
-      const doc = JSON.parse(readFileSync(join(cache, n), 'utf8')) as {
-        entries: Record<string, { username: string; secret: string; leaseId?: string }>;
-        retired: { username: string; secret: string; leaseId?: string }[];
-        vault?: { token: string };
-      };
-      for (const e of [...Object.values(doc.entries), ...doc.retired]) {
-        this.creds.set(e.secret, { username: e.username, secret: e.secret });
-        if (e.leaseId) this.leases.add(e.leaseId);
-      }
-      if (doc.vault) this.tokens.add(doc.vault.token);
-    }
-    this.tokens.add(readFileSync(join(this.jobDir, 'token'), 'utf8').trim());
-  }
-
-  secrets(): string[] {
-    return [...this.tokens, ...[...this.creds.values()].map((c) => c.secret)];
-  }
-
-  /** docker (or any tool) as a later step of the job runs it; the job's helper is looked at after. */
-  async step(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandResult> {
-    const r = await run(cmd, args, { env });
-    this.printed += `${cmd} ${args.join(' ')}\n${r.stdout}\n${r.stderr}\n`;
-    this.look();
-    return r;
-  }
 }
 
 /** Polls until `lease` is no longer alive at the engine (it ended on its own or was revoked). */
