@@ -2,10 +2,14 @@
 // dist/, each entry point run interleaved (A, B, A, B, ...) against the same services on Node 24,
 // so the two sides share the machine's load. `npm run bench:compare -- <ref> [runs]`.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import {
+  githubJwtAuth,
+  jwtHostConfig,
+  writeHelperConfig,
+} from '../../test/harness/credential-helper.js';
 import { runAction } from '../../test/harness/github-runner.js';
 import { startEnv } from '../../test/harness/index.js';
 import { node24 } from '../../test/harness/node24.js';
@@ -24,25 +28,6 @@ function distOf(ref: string, into: string): string {
   const tar = execFileSync('git', ['archive', ref, 'dist']);
   execFileSync('tar', ['-x', '-C', into], { input: tar });
   return join(into, 'dist');
-}
-
-function hostConfig(env: TestEnv, dir: string): string {
-  const fx = env.fixtures;
-  const jwt = join(dir, 'jwt');
-  writeFileSync(jwt, env.issuer.githubToken({ expiresIn: 3600 }), { mode: 0o600 });
-  const file = join(dir, 'config.yml');
-  writeFileSync(
-    file,
-    stringify({
-      vault: { url: env.vaultAddr },
-      auth: { method: 'jwt', mount: fx.githubMount, role: fx.github.role, jwt_file: jwt },
-      registries: [
-        { registry: env.registry.host, secret_path: `${fx.engineMount}/token/${fx.account}/read` },
-      ],
-    }),
-    { mode: 0o600 },
-  );
-  return file;
 }
 
 /** Milliseconds from the driver's start to its `serving` line; then it is stopped. */
@@ -73,7 +58,7 @@ function driverStart(dist: string, config: string, env: NodeJS.ProcessEnv): Prom
 type Case = (dist: string, side: string) => Promise<number>;
 
 function cases(env: TestEnv, dir: string): Record<string, Case> {
-  const config = hostConfig(env, dir);
+  const config = jwtHostConfig(env, dir);
   const base = { PATH: process.env.PATH, HOME: dir };
   let n = 0;
   /** A new, empty cache: each cold get logs in and leases. */
@@ -96,21 +81,11 @@ function cases(env: TestEnv, dir: string): Record<string, Case> {
   });
   const driverDir = join(dir, 'driver');
   mkdirSync(driverDir, { recursive: true, mode: 0o700 });
-  const driverConfig = join(driverDir, 'driver.yml');
-  writeFileSync(
-    driverConfig,
-    stringify({
-      vault: { url: env.vaultAddr },
-      auth: {
-        method: 'jwt',
-        mount: env.fixtures.githubMount,
-        role: env.fixtures.github.role,
-        jwt_file: join(dir, 'jwt'),
-      },
-      driver: { socket: join(driverDir, 'bench.sock') },
-    }),
-    { mode: 0o600 },
-  );
+  const driverConfig = writeHelperConfig(join(driverDir, 'driver.yml'), {
+    vault: { url: env.vaultAddr },
+    auth: githubJwtAuth(env, driverDir),
+    driver: { socket: join(driverDir, 'bench.sock') },
+  });
   return {
     'Action main (login mode)': async (dist) => {
       const r = await runAction({ env, inputs: actionInputs(env), node: NODE, dist, post: false });

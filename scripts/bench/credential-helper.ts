@@ -6,8 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { HELPER_BIN } from '../../test/harness/credential-helper.js';
+import { HELPER_BIN, jwtHostConfig } from '../../test/harness/credential-helper.js';
 import { startDaemon } from '../../test/harness/daemon.js';
 import { runAction } from '../../test/harness/github-runner.js';
 import { run } from '../../test/harness/procs.js';
@@ -40,22 +39,7 @@ export async function benchCredentialHelper(env: TestEnv, runs: number, out: str
   const fx = env.fixtures;
   const dir = join(env.tmpDir, 'bench-helper');
   mkdirSync(dir, { recursive: true });
-  const jwt = join(dir, 'jwt');
-  writeFileSync(jwt, env.issuer.githubToken({ expiresIn: 3600 }), { mode: 0o600 });
-  const config = join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    stringify({
-      vault: { url: env.vaultAddr },
-      auth: { method: 'jwt', mount: fx.githubMount, role: fx.github.role, jwt_file: jwt },
-      registries: [
-        {
-          registry: env.registry.host,
-          secret_path: `${fx.engineMount}/token/${fx.account}/read`,
-        },
-      ],
-    }),
-  );
+  const config = jwtHostConfig(env, dir);
   let n = 0;
   const hostEnv = (runtime = join(dir, 'run')) => ({
     PATH: process.env.PATH,

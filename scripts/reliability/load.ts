@@ -2,10 +2,9 @@
 // on one host, a fleet of kubelet provider runs, many concurrent Action jobs. Vault requests are
 // counted twice: at the engine stand-in (what the clients sent) and in OpenBao's audit log (what
 // the nodes served, forwarded requests included).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { HELPER_BIN } from '../../test/harness/credential-helper.js';
+import { HELPER_BIN, jwtHostConfig } from '../../test/harness/credential-helper.js';
 import type { HaEnv } from '../../test/harness/ha-env.js';
 import { type JobResult, type Jobs, SERVICE_ACCOUNTS } from '../../test/harness/ha-jobs.js';
 import { type Alive, quantile, sweepAndCount } from '../../test/harness/ha-scenarios.js';
@@ -76,26 +75,11 @@ export async function helperLoad(
   gets: number,
   registries: number,
 ): Promise<HelperLoad> {
-  const fx = env.fixtures;
   const dir = join(env.tmpDir, 'load-helper');
   mkdirSync(join(dir, 'run'), { recursive: true, mode: 0o700 });
   const hosts = [env.registry.host];
   for (let i = 1; i < registries; i++) hosts.push(`127.0.0.1:${await freePort()}`);
-  const jwt = join(dir, 'jwt');
-  writeFileSync(jwt, env.issuer.githubToken({ expiresIn: 900 }), { mode: 0o600 });
-  const config = join(dir, 'config.yml');
-  writeFileSync(
-    config,
-    stringify({
-      vault: { url: env.vaultAddr },
-      auth: { method: 'jwt', mount: fx.githubMount, role: fx.github.role, jwt_file: jwt },
-      registries: hosts.map((registry) => ({
-        registry,
-        secret_path: `${fx.engineMount}/token/${fx.account}/read`,
-      })),
-    }),
-    { mode: 0o600 },
-  );
+  const config = jwtHostConfig(env, dir, hosts, 900);
   const hostEnv = {
     PATH: process.env.PATH,
     HOME: dir,

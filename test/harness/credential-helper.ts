@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { makeArgvRecorder } from './argv-recorder.js';
 import { run } from './procs.js';
+import type { TestEnv } from './types.js';
 
 /** What a command printed and how it exited. */
 export type RunResult = Awaited<ReturnType<typeof run>>;
@@ -57,4 +58,39 @@ export function writeHelperConfig(file: string, doc: Record<string, unknown> | s
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, typeof doc === 'string' ? doc : stringify(doc), { mode: 0o600 });
   return file;
+}
+
+type JwtEnv = Pick<TestEnv, 'vaultAddr' | 'fixtures' | 'issuer' | 'registry'>;
+
+/** The `auth` section of a JWT login as the GitHub role, its token in `dir`/jwt (0600). */
+export function githubJwtAuth(env: JwtEnv, dir: string, expiresIn = 3600) {
+  const jwtFile = join(dir, 'jwt');
+  writeFileSync(jwtFile, env.issuer.githubToken({ expiresIn }), { mode: 0o600 });
+  return {
+    method: 'jwt',
+    mount: env.fixtures.githubMount,
+    role: env.fixtures.github.role,
+    jwt_file: jwtFile,
+  };
+}
+
+/**
+ * `dir`/config.yml for a host entry point: that JWT login, and the engine's read token for each of
+ * `registries` (the test registry by default).
+ */
+export function jwtHostConfig(
+  env: JwtEnv,
+  dir: string,
+  registries = [env.registry.host],
+  expiresIn = 3600,
+): string {
+  const fx = env.fixtures;
+  return writeHelperConfig(join(dir, 'config.yml'), {
+    vault: { url: env.vaultAddr },
+    auth: githubJwtAuth(env, dir, expiresIn),
+    registries: registries.map((registry) => ({
+      registry,
+      secret_path: `${fx.engineMount}/token/${fx.account}/read`,
+    })),
+  });
 }
