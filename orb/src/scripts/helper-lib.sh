@@ -177,12 +177,7 @@ vdl_helper_entry_line() {
 vdl_helper_lease() {
   local now=$1 lease duration ends until life margin user secret cache=$VDL_DIR/cache
   vdl_helper_entry_line
-  if [ "$VDL_METHOD" = write ]; then
-    printf '%s' "$VDL_BODY" >"$VDL_WORK/issue.json"
-    vdl_vault POST "$VDL_PATH" "$VDL_NAMESPACE" "$VDL_WORK/issue.json"
-  else
-    vdl_vault GET "$VDL_PATH" "$VDL_NAMESPACE"
-  fi
+  vdl_vault_issue "$VDL_PATH" "$VDL_METHOD" "$VDL_BODY"
   if [ "${VDL_STATUS:0:1}" != 2 ]; then
     vdl_fail "no credential for $VDL_KEY from Vault at $VDL_ADDR: $VDL_PATH ($VDL_METHOD) answered $(vdl_vault_problem). $(vdl_issue_hint "$VDL_PATH" "$VDL_METHOD")"
   fi

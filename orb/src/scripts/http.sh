@@ -92,6 +92,17 @@ vdl_vault() {
   done
 }
 
+# vdl_vault_issue PATH METHOD BODY: one credential request, a write (with BODY) or a read, on the
+# secrets' namespace; answered in VDL_STATUS and VDL_RESPONSE as vdl_vault answers.
+vdl_vault_issue() {
+  if [ "$2" = write ]; then
+    printf '%s' "$3" >"$VDL_WORK/issue.json"
+    vdl_vault POST "$1" "$VDL_NAMESPACE" "$VDL_WORK/issue.json"
+  else
+    vdl_vault GET "$1" "$VDL_NAMESPACE"
+  fi
+}
+
 # A one-line description of the last failed call for error messages.
 vdl_vault_problem() {
   local errors

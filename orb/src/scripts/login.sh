@@ -117,12 +117,7 @@ VDL_FIRST_USERNAME=""
 VDL_ALL_REGISTRIES=""
 VDL_EARLIEST=""
 while IFS=$VDL_SEP read -r -u 3 VDL_REGISTRY VDL_PATH VDL_METHOD VDL_UFIELD VDL_PFIELD VDL_BODY; do
-  if [ "$VDL_METHOD" = write ]; then
-    printf '%s' "$VDL_BODY" >"$VDL_WORK/issue.json"
-    vdl_vault POST "$VDL_PATH" "$VDL_NAMESPACE" "$VDL_WORK/issue.json"
-  else
-    vdl_vault GET "$VDL_PATH" "$VDL_NAMESPACE"
-  fi
+  vdl_vault_issue "$VDL_PATH" "$VDL_METHOD" "$VDL_BODY"
   if [ "${VDL_STATUS:0:1}" != 2 ]; then
     vdl_fail "Vault refused the credential at $VDL_PATH ($VDL_METHOD): $(vdl_vault_problem). $(vdl_issue_hint "$VDL_PATH" "$VDL_METHOD") The logout step revokes the Vault token."
   fi
